@@ -1,0 +1,169 @@
+r"""Additive fast weights: purely Hebbian writes, optionally normalised or decayed.
+
+hebbian            W_t = W_{t-1} + β_t v_t k_tᵀ                 Y = (QKᵀ ⊙ M) diag(β) V
+linear_attention   as hebbian, z_t = z_{t-1} + β_t k_t,        y_t = W_t q_t / (z_tᵀ q_t + ε)
+decay              W_t = γ W_{t-1} + β_t v_t k_tᵀ               A_ts = γ^{t−s} β_s q_t·k_s
+gated              W_t = α_t W_{t-1} + β_t v_t k_tᵀ             A_ts = (Π_{r=s+1..t} α_r) β_s q_t·k_s
+gla                W_t = W_{t-1} diag(a_t) + β_t v_t k_tᵀ       A_ts = β_s Σ_j q_tj k_sj Π_{r=s+1..t} a_rj
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..chunked import chunked_gated_delta, chunked_gla
+from ..trace import ParallelForm, State, Trace
+from .base import Prepared, Rule, decay_products
+
+
+def mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Matrix-vector product over leading batch axes: (..., a, b) @ (..., b) -> (..., a)."""
+    return (W @ x.unsqueeze(-1)).squeeze(-1)
+
+
+def outer(v: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """v kᵀ: (..., a), (..., b) -> (..., a, b)."""
+    return v.unsqueeze(-1) * k.unsqueeze(-2)
+
+
+def apply_gate(W: torch.Tensor, gate: torch.Tensor | None) -> torch.Tensor:
+    """α W for a scalar gate (...,) or W diag(a) for a per-channel gate (..., d_phi)."""
+    if gate is None:
+        return W
+    if gate.dim() == W.dim() - 1:  # per-channel
+        return W * gate.unsqueeze(-2)
+    return W * gate.unsqueeze(-1).unsqueeze(-1)
+
+
+def causal_scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """QKᵀ ⊙ M with M the causal mask including the diagonal: (..., T, T)."""
+    return torch.tril(q @ k.transpose(-1, -2))
+
+
+class Additive(Rule):
+    """hebbian / decay / gated: W_t = α_t W_{t−1} + β_t v_t k_tᵀ (α ≡ 1 without a gate)."""
+
+    def _step(self, state: State, q, k, v, beta, gate):
+        W = state["W"]
+        r = mv(W, k)  # (..., d_v) read before the write
+        W_new = apply_gate(W, gate) + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k)
+        return {"W": W_new}, r, mv(W_new, q), {}
+
+    def _parallel(self, p: Prepared) -> ParallelForm:
+        scores = causal_scores(p.q, p.k)  # (..., T, T)
+        A = scores if p.gate is None else scores * decay_products(p.gate)
+        A = A * p.beta.unsqueeze(-2)  # β_s on column s
+        return ParallelForm(outputs=A @ p.v, attention=A, values=p.v, scores=scores)
+
+    def _chunked(self, p: Prepared, chunk_size: int, state: State):
+        Y, S = chunked_gated_delta(p.q, p.k, p.v, p.beta, p.gate, state["W"], chunk_size, correct=False)
+        return Y, {"W": S}
+
+    def transition(self, trace: Trace, t: int) -> torch.Tensor:
+        d = trace.keys.shape[-1]
+        eye = torch.eye(d, dtype=trace.keys.dtype, device=trace.keys.device)
+        if trace.gate is None:
+            return eye.expand(*trace.keys.shape[:-2], d, d)
+        g = trace.gate.select(trace.keys.dim() - 2, t - 1)  # (...,)
+        return g.unsqueeze(-1).unsqueeze(-1) * eye
+
+
+class Hebbian(Additive):
+    """The vanilla FWP: purely additive outer-product writes = unnormalised linear attention."""
+
+
+class Decay(Additive):
+    """Fixed forgetting: every step multiplies the old memory by γ (RetNet); a gate overrides γ."""
+
+    gate_kind = "scalar"
+
+    def default_gate(self) -> float:
+        return float(self.hparams["gamma"])
+
+
+class Gated(Additive):
+    """Selective forgetting: a data-dependent scalar gate α_t decays the memory (Mamba2, mLSTM)."""
+
+    gate_kind = "scalar"
+
+
+class GLA(Additive):
+    """Per-channel forgetting: the gate a_t scales each key channel of the memory (GLA)."""
+
+    gate_kind = "channel"
+
+    def _parallel(self, p: Prepared) -> ParallelForm:
+        if p.gate is None or p.gate.dim() == p.beta.dim():
+            return super()._parallel(p)
+        scores = causal_scores(p.q, p.k)
+        A = gla_attention(p.q, p.k, p.gate) * p.beta.unsqueeze(-2)
+        return ParallelForm(outputs=A @ p.v, attention=A, values=p.v, scores=scores)
+
+    def _chunked(self, p: Prepared, chunk_size: int, state: State):
+        if p.gate is None or p.gate.dim() == p.beta.dim():
+            return super()._chunked(p, chunk_size, state)
+        Y, S = chunked_gla(p.q, p.k, p.v, p.beta, p.gate, state["W"], chunk_size)
+        return Y, {"W": S}
+
+    def transition(self, trace: Trace, t: int) -> torch.Tensor:
+        if trace.gate is None or trace.gate.dim() == trace.beta.dim():
+            return super().transition(trace, t)
+        a = trace.gate.select(trace.keys.dim() - 2, t - 1)  # (..., d_phi)
+        return torch.diag_embed(a)
+
+
+def gla_attention(q: torch.Tensor, k: torch.Tensor, a: torch.Tensor, block_elems: int = 1 << 24) -> torch.Tensor:
+    """A_ts = Σ_j q_tj k_sj Π_{r=s+1..t} a_rj (s ≤ t), computed in row blocks of bounded memory.
+
+    The products are exp(Λ_t − Λ_s) of cumulative log-gates over the non-zero gates, and exactly 0
+    where a zero gate lies in (s, t]. q, k, a: (..., T, d) -> (..., T, T).
+    """
+    T, d = k.shape[-2], k.shape[-1]
+    zero = a == 0
+    logs = torch.cumsum(torch.where(zero, torch.zeros_like(a), torch.log(torch.where(zero, torch.ones_like(a), a))), dim=-2)
+    zeros = torch.cumsum(zero.to(torch.int32), dim=-2)  # (..., T, d)
+    rows = max(1, block_elems // max(1, T * d * max(1, q[..., 0, 0].numel())))
+    out = []
+    s_idx = torch.arange(T, device=k.device)
+    for t0 in range(0, T, rows):
+        t1 = min(T, t0 + rows)
+        diff = logs[..., t0:t1, None, :] - logs[..., None, :, :]  # (..., B, T, d)
+        cut = (zeros[..., t0:t1, None, :] - zeros[..., None, :, :]) > 0
+        prod = torch.where(cut, torch.zeros_like(diff), torch.exp(torch.clamp(diff, max=0.0)))
+        blk = torch.einsum("...tj,...sj,...tsj->...ts", q[..., t0:t1, :], k, prod)
+        causal = s_idx[None, :] <= torch.arange(t0, t1, device=k.device)[:, None]
+        out.append(torch.where(causal, blk, torch.zeros_like(blk)))
+    return torch.cat(out, dim=-2)
+
+
+class LinearAttention(Rule):
+    """The normalised linear transformer: the additive memory divided by a key-sum normaliser z."""
+
+    def _fresh_state(self, W0: torch.Tensor) -> State:
+        return {"W": W0, "z": torch.zeros(W0.shape[:-2] + W0.shape[-1:], dtype=W0.dtype, device=W0.device)}
+
+    def _step(self, state: State, q, k, v, beta, gate):
+        W, z = state["W"], state["z"]
+        r = mv(W, k)
+        W_new = W + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k)
+        z_new = z + beta.unsqueeze(-1) * k  # (..., d_phi)
+        den = (z_new * q).sum(-1, keepdim=True) + float(self.hparams["eps"])
+        return {"W": W_new, "z": z_new}, r, mv(W_new, q) / den, {}
+
+    def _parallel(self, p: Prepared) -> ParallelForm:
+        scores = causal_scores(p.q, p.k)
+        A = scores * p.beta.unsqueeze(-2)
+        A = A / (A.sum(-1, keepdim=True) + float(self.hparams["eps"]))
+        return ParallelForm(outputs=A @ p.v, attention=A, values=p.v, scores=scores)
+
+    def _chunked(self, p: Prepared, chunk_size: int, state: State):
+        ones = torch.ones_like(p.v[..., :1])
+        v_aug = torch.cat([p.v, ones], dim=-1)  # (..., T, d_v + 1): the last row of the state is zᵀ
+        S = torch.cat([state["W"], state["z"].unsqueeze(-2)], dim=-2)
+        Y, S = chunked_gated_delta(p.q, p.k, v_aug, p.beta, None, S, chunk_size, correct=False)
+        out = Y[..., :-1] / (Y[..., -1:] + float(self.hparams["eps"]))
+        return out, {"W": S[..., :-1, :], "z": S[..., -1, :]}
+
+    def transition(self, trace: Trace, t: int) -> torch.Tensor:
+        d = trace.keys.shape[-1]
+        return torch.eye(d, dtype=trace.keys.dtype, device=trace.keys.device).expand(*trace.keys.shape[:-2], d, d)

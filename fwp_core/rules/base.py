@@ -1,0 +1,364 @@
+"""The Rule base class: input checking, the token-by-token loop, divergence detection.
+
+A concrete rule implements three hooks on *featured* inputs (φ already applied):
+
+* ``_step(state, q, k, v, beta, gate) -> (state, retrieved, output, aux)`` for one token;
+* ``_parallel(p) -> ParallelForm`` and ``_chunked(p, chunk_size, state) -> (outputs, state)`` where a
+  parallel form exists;
+* ``transition(trace, t)``: the linear map the step applies to the old state, for eigenvalues.
+
+``run`` is literally the loop over ``_step``; ``step`` is one pass of the same code, so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..features import FeatureMap
+from ..trace import ParallelForm, State, StepRecord, Trace
+
+EXPLODE_FACTOR = 1e4
+"""A state counts as exploded when ‖W_t‖_F > EXPLODE_FACTOR · (1 + ‖W_0‖_F + Σ_{s≤t} |β_s|‖v_s‖‖φ(k_s)‖):
+the right-hand sum bounds every additive rule and every stable delta step, so only a genuine blow-up
+crosses it."""
+
+
+def as_tensor(x: Any, name: str) -> torch.Tensor:
+    """Numpy arrays, lists and numbers become tensors; integer input becomes the default float dtype."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(x))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be a numeric array or tensor, got {type(x).__name__}") from exc
+    if t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"{name} must be real floating point, got dtype {t.dtype}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype())
+    return t
+
+
+def check_finite(t: torch.Tensor, name: str) -> None:
+    if not bool(torch.isfinite(t).all()):
+        bad = int((~torch.isfinite(t)).sum())
+        raise ValueError(f"{name} contains {bad} non-finite value(s) (NaN or inf); only finite numbers are allowed")
+
+
+def decay_products(alpha: torch.Tensor) -> torch.Tensor:
+    """Γ_ts = Π_{r=s+1..t} α_r for s ≤ t and 0 above the diagonal; exact even where α = 0.
+
+    alpha: (..., T) -> (..., T, T). Built by a cumulative product, never by exp(log α) differences.
+    """
+    T = alpha.shape[-1]
+    after = torch.ones(T, T, dtype=torch.bool, device=alpha.device).triu(1)  # [s, t]: t > s
+    x = torch.where(after, alpha.unsqueeze(-2), torch.ones_like(alpha).unsqueeze(-2))  # (..., s, t)
+    prod = torch.cumprod(x, dim=-1)  # (..., s, t) = Π_{r=s+1..t} α_r for t ≥ s
+    causal = torch.ones(T, T, dtype=torch.bool, device=alpha.device).tril()  # [t, s]: s ≤ t
+    return torch.where(causal, prod.transpose(-1, -2), torch.zeros_like(prod))  # (..., t, s)
+
+
+def channel_decay_products(alpha: torch.Tensor) -> torch.Tensor:
+    """Per-channel Γ_tsj = Π_{r=s+1..t} a_rj: alpha (..., T, d) -> (..., T, T, d)."""
+    g = decay_products(alpha.transpose(-1, -2))  # (..., d, T, T)
+    return g.permute(*range(g.dim() - 3), -2, -1, -3)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Checked, broadcast and featured inputs of one call."""
+
+    q: torch.Tensor  # (..., T, d_phi)  φ(q)·scale
+    k: torch.Tensor  # (..., T, d_phi)  or (..., T, n_h, d_phi)
+    v: torch.Tensor  # (..., T, d_v)    or (..., T, n_h, d_v)
+    beta: torch.Tensor  # (..., T) or (..., T, n_h)
+    gate: torch.Tensor | None  # (..., T) or (..., T, d_phi)
+    batch: torch.Size
+
+    @property
+    def T(self) -> int:
+        return int(self.beta.shape[len(self.batch)])
+
+
+class Rule:
+    """One fast-weight update rule with resolved hyper-parameters (see ``fwp_core.make_rule``)."""
+
+    gate_kind: ClassVar[str | None] = None  # None: no gate; "scalar": α_t; "channel": also (..., T, d_phi)
+    substeps: ClassVar[bool] = False  # True where k, v, β carry a sub-step axis (delta_product)
+
+    def __init__(self, name: str, hparams: Mapping[str, Any]):
+        self.name = name
+        self.hparams: Mapping[str, Any] = MappingProxyType(dict(hparams))
+        self.phi = FeatureMap(
+            name=hparams["feature_map"],
+            normalize=hparams["normalize"],
+            nu=int(hparams["nu"]),
+            m=int(hparams["m"]),
+            seed=int(hparams["seed"]),
+        )
+        self.scale = float(hparams["scale"])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hparams.items())
+        return f"make_rule({self.name!r}, {args})"
+
+    # ------------------------------------------------------------------ hooks
+    @property
+    def has_parallel(self) -> bool:
+        return type(self)._parallel is not Rule._parallel
+
+    def default_beta(self) -> float:
+        return 1.0
+
+    def default_gate(self) -> float | None:
+        """The gate used when none is passed (None: no decay)."""
+        return None
+
+    def _fresh_state(self, W0: torch.Tensor) -> State:
+        return {"W": W0}
+
+    def _step(
+        self, state: State, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor, gate: torch.Tensor | None
+    ) -> tuple[State, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        raise NotImplementedError
+
+    def _parallel(self, p: Prepared) -> ParallelForm:
+        raise NotImplementedError(f"{self.name} has no parallel form")
+
+    def _chunked(self, p: Prepared, chunk_size: int, state: State) -> tuple[torch.Tensor, State]:
+        raise NotImplementedError(f"{self.name} has no chunked form")
+
+    def transition(self, trace: Trace, t: int) -> torch.Tensor:
+        """The linear map step t applies to the old fast weights (acting on W's rows from the right,
+        except where a rule says otherwise): its eigenvalues say whether memories grow, shrink or flip."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ input checking
+    def _prepare(self, q: Any, k: Any, v: Any, beta: Any, gate: Any) -> Prepared:
+        q, k, v = as_tensor(q, "q"), as_tensor(k, "k"), as_tensor(v, "v")
+        devices = {str(t.device) for t in (q, k, v)}
+        if len(devices) > 1:
+            raise ValueError(f"q, k and v must be on one device, got {sorted(devices)}")
+        dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
+        q, k, v = q.to(dtype), k.to(dtype), v.to(dtype)
+        kd = 3 if self.substeps else 2  # trailing axes of k and v that are not batch
+        for name, t, nd in (("q", q, 2), ("k", k, kd), ("v", v, kd)):
+            if t.dim() < nd:
+                shape = "(..., T, n_h, d)" if nd == 3 else "(..., T, d)"
+                raise ValueError(f"{name} must have shape {shape}, got {tuple(t.shape)}")
+        T = k.shape[-kd]
+        if T < 1:
+            raise ValueError("the sequence is empty: T must be at least 1")
+        if q.shape[-2] != T or v.shape[-kd] != T:
+            raise ValueError(f"q, k and v must have the same length T, got {q.shape[-2]}, {T}, {v.shape[-kd]}")
+        if q.shape[-1] != k.shape[-1]:
+            raise ValueError(f"q and k must have the same feature size d_k, got {q.shape[-1]} and {k.shape[-1]}")
+        if self.substeps and k.shape[-2] != v.shape[-2]:
+            raise ValueError(f"k and v must have the same number of sub-steps, got {k.shape[-2]} and {v.shape[-2]}")
+        if k.shape[-1] < 1 or v.shape[-1] < 1:
+            raise ValueError("d_k and d_v must be at least 1")
+        try:
+            batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-kd], v.shape[:-kd])
+        except RuntimeError as exc:
+            raise ValueError(
+                f"leading batch dimensions do not match: q {tuple(q.shape[:-2])}, k {tuple(k.shape[:-kd])}, "
+                f"v {tuple(v.shape[:-kd])}"
+            ) from exc
+        for name, t in (("q", q), ("k", k), ("v", v)):
+            check_finite(t, name)
+        q = q.expand(*batch, *q.shape[-2:])
+        k = k.expand(*batch, *k.shape[-kd:])
+        v = v.expand(*batch, *v.shape[-kd:])
+        time_shape = (*batch, T, k.shape[-2]) if self.substeps else (*batch, T)
+        beta_t = self._expand(beta, self.default_beta(), "beta", time_shape, dtype, k.device)
+        fk, fq = self.phi(k), self.phi(q) * self.scale
+        gate_t = self._expand_gate(gate, (*batch, T), fk.shape[-1], dtype, k.device)
+        return Prepared(q=fq, k=fk, v=v, beta=beta_t, gate=gate_t, batch=batch)
+
+    @staticmethod
+    def _expand(x: Any, default: float, name: str, shape: tuple[int, ...], dtype: torch.dtype, device) -> torch.Tensor:
+        if x is None:
+            x = default
+        t = as_tensor(x, name).to(dtype=dtype, device=device)
+        check_finite(t, name)
+        try:
+            return t.expand(shape)
+        except RuntimeError as exc:
+            raise ValueError(f"{name} must be a scalar or broadcast to shape {tuple(shape)}, got {tuple(t.shape)}") from exc
+
+    def _expand_gate(self, gate: Any, shape: tuple[int, ...], d_phi: int, dtype, device) -> torch.Tensor | None:
+        if gate is None:
+            gate = self.default_gate()
+            if gate is None:
+                return None
+        if self.gate_kind is None:
+            raise ValueError(f"rule {self.name!r} takes no gate; rules with a gate: decay, gated, gla, gated_delta, delta_product, titans")
+        t = as_tensor(gate, "gate").to(dtype=dtype, device=device)
+        check_finite(t, "gate")
+        if bool(((t < 0) | (t > 1)).any()):
+            raise ValueError("gate values must lie in [0, 1] (1 keeps everything, 0 forgets everything)")
+        if self.gate_kind == "channel" and t.dim() == len(shape) + 1:
+            if t.shape[-1] != d_phi:
+                raise ValueError(f"a per-channel gate needs last dimension d_phi = {d_phi}, got {t.shape[-1]}")
+            return self._expand(t, 1.0, "gate", (*shape, d_phi), dtype, device)
+        return self._expand(t, 1.0, "gate", shape, dtype, device)
+
+    def _initial(self, p: Prepared, initial_state: Any) -> State:
+        d_v = p.v.shape[-1]
+        d_phi = p.k.shape[-1]
+        full = (*p.batch, d_v, d_phi)
+        if initial_state is None:
+            return self._fresh_state(torch.zeros(full, dtype=p.k.dtype, device=p.k.device))
+        given = dict(initial_state) if isinstance(initial_state, Mapping) else {"W": initial_state}
+        if "W" not in given:
+            raise ValueError("initial_state must be a tensor W_0 or a state dict with key 'W'")
+        W0 = as_tensor(given["W"], "initial_state").to(dtype=p.k.dtype, device=p.k.device)
+        check_finite(W0, "initial_state")
+        try:
+            W0 = W0.expand(full).clone()
+        except RuntimeError as exc:
+            raise ValueError(f"initial_state W_0 must have shape (..., d_v, d_phi) = {full}, got {tuple(W0.shape)}") from exc
+        state = self._fresh_state(W0)
+        for key, value in given.items():
+            if key == "W":
+                continue
+            if key not in state:
+                raise ValueError(f"unknown state entry {key!r} for rule {self.name!r}; known: {sorted(state)}")
+            t = as_tensor(value, f"initial_state[{key!r}]").to(dtype=p.k.dtype, device=p.k.device)
+            check_finite(t, f"initial_state[{key!r}]")
+            try:
+                state[key] = t.expand(state[key].shape).clone()
+            except RuntimeError as exc:
+                raise ValueError(f"initial_state[{key!r}] must have shape {tuple(state[key].shape)}") from exc
+        return state
+
+    # ------------------------------------------------------------------ public API
+    def run(self, q: Any, k: Any, v: Any, *, beta: Any = None, gate: Any = None, initial_state: Any = None) -> Trace:
+        """Step through the whole sequence and record every intermediate value (see ``Trace``)."""
+        p = self._prepare(q, k, v, beta, gate)
+        state = self._initial(p, initial_state)
+        W0 = state["W"]
+        weights, retrieved, outputs, aux_steps = [W0], [], [], []
+        tdim = len(p.batch)
+        for t in range(p.T):
+            g = None if p.gate is None else p.gate.select(tdim, t)
+            state, r, y, aux = self._step(
+                state, p.q.select(tdim, t), p.k.select(tdim, t), p.v.select(tdim, t), p.beta.select(tdim, t), g
+            )
+            weights.append(state["W"])
+            retrieved.append(r)
+            outputs.append(y)
+            aux_steps.append(aux)
+        W = torch.stack(weights, dim=tdim)  # (..., T+1, d_v, d_phi)
+        R = torch.stack(retrieved, dim=tdim)  # (..., T, d_v)
+        Y = torch.stack(outputs, dim=tdim)  # (..., T, d_v)
+        aux_all = {key: torch.stack([a[key] for a in aux_steps], dim=tdim) for key in (aux_steps[0] if aux_steps else {})}
+        v_first = p.v.select(tdim + 1, 0) if self.substeps else p.v  # (..., T, d_v)
+        err = torch.linalg.vector_norm(v_first - R, dim=-1)  # (..., T)
+        trace = Trace(
+            rule=self.name, weights=W, retrieved=R, outputs=Y, retrieval_error=err, keys=p.k, queries=p.q,
+            values=p.v, beta=p.beta, gate=p.gate, diverged_at=None, final_state=state, aux=aux_all,
+        )
+        return self._mark_divergence(trace, p)
+
+    def step(
+        self, state: State | None, q_t: Any, k_t: Any, v_t: Any, *, beta: Any = None, gate: Any = None
+    ) -> tuple[State, StepRecord]:
+        """Advance by one token. ``state=None`` starts from W_0 = 0. Shapes as ``run`` without the T axis."""
+        q_t, k_t, v_t = as_tensor(q_t, "q_t"), as_tensor(k_t, "k_t"), as_tensor(v_t, "v_t")
+        kd = 2 if self.substeps else 1
+        for name, t, nd in (("q_t", q_t, 1), ("k_t", k_t, kd), ("v_t", v_t, kd)):
+            if t.dim() < nd:
+                raise ValueError(f"{name} must have at least {nd} dimension(s), got shape {tuple(t.shape)}")
+        lift = -(kd + 1)  # insert T before the trailing axes
+        beta_l = None if beta is None else self._lift(as_tensor(beta, "beta"), kd - 1)
+        gate_l = None
+        if gate is not None:
+            g = as_tensor(gate, "gate")
+            per_channel = self.gate_kind == "channel" and g.dim() == k_t.dim() - kd + 1
+            gate_l = self._lift(g, 1 if per_channel else 0)
+        p = self._prepare(q_t.unsqueeze(-2), k_t.unsqueeze(lift), v_t.unsqueeze(lift), beta_l, gate_l)
+        if state is None:
+            st = self._initial(p, None)
+        else:
+            if not isinstance(state, Mapping) or "W" not in state:
+                raise ValueError("state must be None or the state dict returned by a previous step")
+            st = self._initial(p, state)
+        W_prev = st["W"]
+        tdim = len(p.batch)
+        g = None if p.gate is None else p.gate.select(tdim, 0)
+        new, r, y, aux = self._step(st, p.q.select(tdim, 0), p.k.select(tdim, 0), p.v.select(tdim, 0), p.beta.select(tdim, 0), g)
+        v0 = p.v.select(tdim, 0)
+        v0 = v0.select(-2, 0) if self.substeps else v0
+        record = StepRecord(
+            weights=new["W"], update=new["W"] - W_prev, retrieved=r, output=y,
+            retrieval_error=torch.linalg.vector_norm(v0 - r, dim=-1),
+            key=p.k.select(tdim, 0), query=p.q.select(tdim, 0), aux=aux,
+        )
+        return new, record
+
+    @staticmethod
+    def _lift(t: torch.Tensor, trailing: int) -> torch.Tensor:
+        """Insert a length-1 T axis before ``trailing`` trailing axes (scalars stay scalars)."""
+        if t.dim() == 0:
+            return t
+        return t.unsqueeze(t.dim() - trailing)
+
+    def parallel(self, q: Any, k: Any, v: Any, *, beta: Any = None, gate: Any = None) -> ParallelForm:
+        """The attention form (W_0 = 0): outputs == attention @ values."""
+        if not self.has_parallel:
+            raise ValueError(f"rule {self.name!r} has no parallel form; rules with one: see fwp_core.rule_names(parallel=True)")
+        return self._parallel(self._prepare(q, k, v, beta, gate))
+
+    def chunked(
+        self, q: Any, k: Any, v: Any, *, beta: Any = None, gate: Any = None, chunk_size: int = 64, initial_state: Any = None
+    ) -> tuple[torch.Tensor, State]:
+        """Chunkwise-parallel outputs (..., T, d_v) and the final state, for long sequences."""
+        if not self.has_parallel:
+            raise ValueError(f"rule {self.name!r} has no chunked form; rules with one: see fwp_core.rule_names(parallel=True)")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        p = self._prepare(q, k, v, beta, gate)
+        return self._chunked(p, int(chunk_size), self._initial(p, initial_state))
+
+    # ------------------------------------------------------------------ divergence
+    def _mark_divergence(self, trace: Trace, p: Prepared) -> Trace:
+        tdim = len(p.batch)
+        W = trace.weights
+        norms = torch.linalg.matrix_norm(torch.nan_to_num(W, nan=float("inf")), ord="fro")  # (..., T+1)
+        kn = torch.linalg.vector_norm(p.k, dim=-1)
+        vn = torch.linalg.vector_norm(p.v, dim=-1)
+        contrib = (p.beta.abs() * kn * vn)
+        if self.substeps:
+            contrib = contrib.sum(-1)
+        bound = 1.0 + norms.select(tdim, 0).unsqueeze(-1) + torch.cumsum(contrib, dim=-1)  # (..., T)
+        finite_out = torch.isfinite(trace.outputs).all(-1) & torch.isfinite(trace.retrieved).all(-1)
+        bad = (~torch.isfinite(norms[..., 1:])) | (norms[..., 1:] > EXPLODE_FACTOR * bound) | ~finite_out  # (..., T)
+        if not bool(bad.any()):
+            return trace
+        first = torch.where(bad.any(-1), bad.float().argmax(-1), torch.full(bad.shape[:-1], p.T, device=bad.device))
+        diverged_at = int(first.min()) + 1
+        steps = torch.arange(p.T, device=bad.device)
+        after = steps >= first.unsqueeze(-1)  # (..., T) per element: step index ≥ its first bad step
+        nan = float("nan")
+
+        def mask(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+            m = m.reshape(*m.shape, *([1] * (x.dim() - m.dim())))
+            return torch.where(m, torch.full_like(x, nan), x)
+
+        after_w = torch.cat([torch.zeros_like(after[..., :1]), after], dim=-1)  # (..., T+1)
+        final = {key: mask(val, after[..., -1]) for key, val in trace.final_state.items()}
+        aux = {key: mask(val, after) for key, val in trace.aux.items()}
+        return Trace(
+            rule=trace.rule, weights=mask(W, after_w), retrieved=mask(trace.retrieved, after),
+            outputs=mask(trace.outputs, after), retrieval_error=mask(trace.retrieval_error, after),
+            keys=trace.keys, queries=trace.queries, values=trace.values, beta=trace.beta, gate=trace.gate,
+            diverged_at=diverged_at, final_state=final, aux=aux,
+        )
