@@ -1,0 +1,198 @@
+"""The Explorer's computation: configuration → episode → trace and parallel form, cached per session.
+
+Pure apart from ``st.cache_data`` (bounded by ``LIMITS.cache_entries``); every function raises
+``ValueError`` with a message fit for ``st.error`` when the configuration cannot be run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+import fwp_core
+from fwp_core import metrics
+from fwp_core.sequences import Episode, make_episode, parse_upload
+
+from .figures import symmetric_range
+from .state import LIMITS
+
+
+@dataclass(frozen=True)
+class ExplorerConfig:
+    """Everything that determines the Explorer's trace; plain values so it can key a cache."""
+
+    rule: str = "delta"
+    hparams: tuple[tuple[str, Any], ...] = ()
+    sequence: str = "overwrite"
+    T: int = 16
+    d_k: int = 8
+    d_v: int = 8
+    seed: int = 0
+    beta: float = 1.0
+    schedule: str = "constant"  # constant, ramp (β·t/T) or random (uniform in [0, β], seeded)
+    gate: float = 0.9  # constant gate for rules that take one (GLA: a per-channel ramp from gate to 1)
+    rho: float = 0.5
+    text: str = ""
+    device: str = "cpu"
+    upload_digest: str = ""  # sha256 of the uploaded file, so a new upload recomputes
+
+
+def available_devices() -> list[str]:
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def digest(data: bytes | None) -> str:
+    return hashlib.sha256(data).hexdigest()[:16] if data else ""
+
+
+def build_episode(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> Episode:
+    """The episode of the configuration (an upload overrides T, d_k and d_v)."""
+    if cfg.sequence == "upload":
+        if upload is None:
+            raise ValueError("choose a CSV or NPZ file to upload (arrays k, v and optional q, beta, gate)")
+        name, data = upload
+        return parse_upload(name, data, max_bytes=LIMITS.max_upload_bytes, max_T=LIMITS.max_T, max_d=LIMITS.max_d)
+    params: dict[str, Any] = dict(T=cfg.T, d_k=cfg.d_k, d_v=cfg.d_v, seed=cfg.seed, rho=cfg.rho)
+    if cfg.sequence == "text":
+        params = dict(text=cfg.text, d_k=cfg.d_k, d_v=cfg.d_v, seed=cfg.seed)
+    return make_episode(cfg.sequence, **params)
+
+
+def beta_schedule(cfg: ExplorerConfig, T: int) -> torch.Tensor:
+    """β_t for t = 1..T from the chosen schedule."""
+    if cfg.schedule == "constant":
+        return torch.full((T,), float(cfg.beta), dtype=torch.float64)
+    if cfg.schedule == "ramp":
+        return float(cfg.beta) * torch.arange(1, T + 1, dtype=torch.float64) / T
+    if cfg.schedule == "random":
+        g = torch.Generator().manual_seed(int(cfg.seed) + 104729)
+        return float(cfg.beta) * torch.rand(T, generator=g, dtype=torch.float64)
+    raise ValueError(f"unknown β schedule {cfg.schedule!r}; allowed: constant, ramp, random")
+
+
+def run_inputs(cfg: ExplorerConfig, ep: Episode, rule: fwp_core.Rule) -> dict[str, Any]:
+    """q, k, v, beta, gate for ``rule`` on ``ep``, on the configured device, float32."""
+    spec = fwp_core.get_spec(cfg.rule)
+    dev = torch.device(cfg.device)
+    T = ep.T
+    beta = beta_schedule(cfg, T)
+    if ep.beta is not None:
+        beta = beta * ep.beta.to(torch.float64)  # the recall task's reads have β = 0
+    k, v = ep.k, ep.v
+    if spec.substeps:  # delta_product: two sub-steps per token, the second writes a shifted copy
+        k = torch.stack([k, torch.roll(k, 1, dims=-1)], dim=-2)
+        v = torch.stack([v, torch.roll(v, 1, dims=-1)], dim=-2)
+        beta = torch.stack([beta, beta], dim=-1)
+    gate = None
+    if ep.gate is not None and spec.gate_kind is not None:
+        gate = ep.gate
+    elif spec.gate_kind is not None and rule.default_gate() is None:
+        d_phi = rule.phi.out_dim(ep.k.shape[-1])
+        if spec.gate_kind == "channel":
+            gate = torch.linspace(float(cfg.gate), 1.0, d_phi, dtype=torch.float64).expand(T, d_phi)
+        else:
+            gate = torch.full((T,), float(cfg.gate), dtype=torch.float64)
+    f32 = dict(dtype=torch.float32, device=dev)
+    return dict(
+        q=ep.q.to(**f32), k=k.to(**f32), v=v.to(**f32), beta=beta.to(**f32), gate=None if gate is None else gate.to(**f32)
+    )
+
+
+@dataclass(frozen=True)
+class ExplorerResult:
+    """What the Explorer page draws; tensors are on the CPU."""
+
+    cfg: ExplorerConfig
+    tokens: tuple[str, ...]
+    trace: fwp_core.Trace
+    form: fwp_core.ParallelForm | None
+    parallel_outputs: np.ndarray | None  # (T, d_v)
+    zmax: float  # one colour range for the weights figure over all valid steps
+    T: int
+
+    @property
+    def valid(self) -> int:
+        return self.trace.valid_steps
+
+
+def _cpu(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu()
+    if isinstance(x, dict):
+        return {k: _cpu(v) for k, v in x.items()}
+    return x
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> ExplorerResult:
+    """Run the configured rule on its episode (recurrent and, where one exists, parallel form)."""
+    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
+    ep = build_episode(cfg, upload)
+    inputs = run_inputs(cfg, ep, rule)
+    with torch.no_grad():
+        trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+        form = rule.parallel(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"]) if rule.has_parallel else None
+    trace = fwp_core.Trace(**{f: _cpu(getattr(trace, f)) for f in fwp_core.Trace.__dataclass_fields__})
+    if form is not None:
+        form = fwp_core.ParallelForm(**{f: _cpu(getattr(form, f)) for f in fwp_core.ParallelForm.__dataclass_fields__})
+    valid = trace.valid_steps
+    W = trace.weights[: valid + 1].numpy()
+    zmax = symmetric_range(W, trace.updates[:valid].numpy(), trace.values[:valid].numpy(), trace.retrieved[:valid].numpy(),
+                           trace.outputs[:valid].numpy(), trace.keys[:valid].numpy(), trace.queries[:valid].numpy())
+    return ExplorerResult(
+        cfg=cfg, tokens=ep.tokens, trace=trace, form=form,
+        parallel_outputs=None if form is None else form.outputs.numpy(), zmax=zmax, T=ep.T,
+    )
+
+
+def attention_panels(result: ExplorerResult) -> dict[str, np.ndarray | None]:
+    """The matrices of the attention view: ``scores`` (QKᵀ ⊙ M) always; ``attention`` for additive rules;
+    ``correction`` and ``pseudo_values`` for delta-type rules. DeltaProduct's parallel form runs over
+    interleaved sub-steps, so only its token-level scores (first sub-step keys) are drawn."""
+    tr, form, n = result.trace, result.form, result.valid  # a diverged run is cut before its first bad step
+    keys = tr.keys.reshape(tr.T, -1, tr.keys.shape[-1])[:n, 0]  # (n, d_phi) first sub-step
+    scores = torch.tril(tr.queries[:n] @ keys.T).numpy()
+    spec = fwp_core.get_spec(result.cfg.rule)
+    if form is None or spec.substeps:
+        return dict(scores=scores, attention=None, correction=None, pseudo_values=None)
+    if form.correction is not None:
+        return dict(scores=scores, attention=None, correction=form.correction[:n, :n].numpy(), pseudo_values=form.values[:n].numpy())
+    return dict(scores=scores, attention=form.attention[:n, :n].numpy(), correction=None, pseudo_values=None)
+
+
+def eigenvalues_at(result: ExplorerResult, t: int) -> np.ndarray | None:
+    """Eigenvalues of step t's transition, or None where they are not finite."""
+    rule = fwp_core.make_rule(result.cfg.rule, **dict(result.cfg.hparams))
+    ev = metrics.transition_eigenvalues(rule, result.trace, t).numpy()
+    return ev if np.isfinite(ev).all() else None
+
+
+def explain_divergence(result: ExplorerResult) -> str:
+    """Words for a diverged run: where, why (the transition's eigenvalues), and what fixes it."""
+    trace = result.trace
+    s = trace.diverged_at
+    rule = fwp_core.make_rule(result.cfg.rule, **dict(result.cfg.hparams))
+    kn = float(torch.linalg.vector_norm(trace.keys[s - 1].reshape(-1, trace.keys.shape[-1])[0]))
+    b = float(trace.beta[s - 1].reshape(-1)[0])
+    worst = None
+    for t in range(1, s + 1):
+        ev = metrics.transition_eigenvalues(rule, trace, t)
+        if torch.isfinite(ev).all():
+            mag = float(ev.abs().max())
+            if worst is None or mag > worst[0]:
+                worst = (mag, t, float(ev.real[torch.argmax(ev.abs())]))
+    why = ""
+    if worst is not None and worst[0] > 1:
+        why = (f" Step {worst[1]}'s transition has an eigenvalue λ ≈ {worst[2]:.3g} with |λ| > 1, so every such write "
+               "multiplies part of the memory by more than 1 and the state grows geometrically.")
+    return (
+        f"The fast weights blew up at step {s} (non-finite or exploding), so steps from {s} on are not shown."
+        f"{why} Here ‖φ(k_{s})‖ = {kn:.3g} and β_{s} = {b:.3g}: for the delta rule the transition I − β k kᵀ has the "
+        f"eigenvalue 1 − β‖k‖² = {1 - b * kn * kn:.3g}, which must stay in [−1, 1]. Normalising keys (‖k‖ = 1) keeps "
+        "it at 1 − β ∈ [−1, 1] for β ∈ [0, 2]."
+    )

@@ -1,0 +1,67 @@
+"""The page list (the one router table) and small layout helpers shared by every page."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG = logging.getLogger("fwp_explorer")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    blurb: str
+    default: bool = False
+
+    @property
+    def path(self) -> str:
+        """Absolute path of the page file (st.Page and st.page_link resolve it from anywhere)."""
+        return str(ROOT / self.file)
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/home.py", "Home", ":material/home:", "home", "what a fast weight programmer is, in one screen", default=True),
+    PageSpec("pages/explorer.py", "Explorer", ":material/biotech:", "explorer", "step through one sequence token by token with one rule"),
+)
+
+
+def sidebar_footer() -> None:
+    with st.sidebar:
+        st.caption(
+            "FWP Explorer · after Irie & Gershman, *Fast weight programming and linear transformers* "
+            "(arXiv 2508.08435). Every setting lives in the URL: copy it to share the view."
+        )
+
+
+def caption(text: str) -> None:
+    """The one-line 'what to look at' under every figure."""
+    st.caption(text)
+
+
+def guarded(fn: F) -> F:
+    """Run a page or fragment so that an unexpected error becomes a short ``st.error`` (the traceback goes to
+    the server log), never an exception box. Streamlit's stop/rerun signals are BaseExceptions and pass."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for the page
+            LOG.exception("unexpected error in %s", getattr(fn, "__name__", fn))
+            st.error(f"Something went wrong while drawing this view ({type(exc).__name__}: {str(exc)[:200]}). "
+                     "Try other settings or Reset; the details are in the server log.")
+            return None
+
+    return wrapper  # type: ignore[return-value]

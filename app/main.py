@@ -1,0 +1,19 @@
+"""Entry point: ``streamlit run app/main.py``. Page config, the page router and the shared sidebar."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the repo root
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.layout import PAGES, guarded, sidebar_footer  # noqa: E402
+
+st.set_page_config(page_title="FWP Explorer", page_icon=":material/neurology:", layout="wide", initial_sidebar_state="expanded")
+page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
+guarded(page.run)()
+sidebar_footer()

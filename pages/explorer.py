@@ -1,0 +1,180 @@
+"""Explorer: step through one sequence token by token with one rule."""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import fwp_core
+from app import compute, export, figures, state, widgets
+from app.layout import caption, guarded
+
+st.title("Explorer")
+st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
+for warning in state.url_warnings(st.session_state, st.query_params.to_dict(), "explorer"):
+    st.warning(warning)
+
+with st.sidebar:
+    cfg, upload = widgets.explorer_controls()
+
+try:
+    res = compute.explorer_result(cfg, upload)
+except ValueError as exc:
+    st.error(f"This configuration cannot run: {exc}")
+    st.stop()
+
+spec = fwp_core.get_spec(cfg.rule)
+head, eq = st.columns([0.35, 0.65])
+head.markdown(f"#### {spec.title}\n{spec.teaches}.")
+with eq:
+    st.latex(spec.step_latex)
+    if spec.parallel_latex:
+        st.latex(r"\text{parallel form: }" + spec.parallel_latex)
+
+if res.trace.diverged_at is not None:
+    st.error(compute.explain_divergence(res))
+    st.button("Fix it: normalise keys (l2) and use β ≤ 1", on_click=state.fix_divergence, args=(st.session_state,), type="primary")
+    if res.valid == 0:
+        st.stop()
+if cfg.sequence == "upload":
+    st.info(f"Uploaded sequence: T = {res.T}, d_v = {res.trace.outputs.shape[-1]} (the T, d_k, d_v controls do not apply).")
+
+T, valid = res.T, res.valid
+trace = res.trace
+playing = bool(st.session_state.get("playing", False))
+speed = float(st.session_state.get("speed", 4))
+
+
+def _vec_tex(x: np.ndarray, n: int = 6) -> str:
+    vals = [f"{v:.3f}" for v in np.asarray(x, dtype=float).reshape(-1)[:n]]
+    more = r",\ \dots" if np.asarray(x).size > n else ""
+    return r"\begin{bmatrix}" + r" & ".join(vals) + more + r"\end{bmatrix}"
+
+
+@st.fragment(run_every=1.0 / speed if playing else None)
+@guarded
+def stepper() -> None:
+    if bool(st.session_state.get("playing", False)) != playing:
+        st.rerun()  # Play was toggled: rerun the page so the fragment's timer is armed or disarmed
+    if playing:
+        state.advance_playback(st.session_state, valid, speed, time.monotonic())
+    t = state.clamp_t(st.session_state, valid)
+    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.2, 2.2], vertical_alignment="center")
+    b1.button("Reset", on_click=state.reset, args=(st.session_state,), shortcut="Home", use_container_width=True)
+    b2.button("Back", on_click=state.step_by, args=(st.session_state, -1, valid), shortcut="Left", use_container_width=True)
+    b3.button("Step", on_click=state.step_by, args=(st.session_state, 1, valid), shortcut="Right", use_container_width=True, type="primary")
+    b4.toggle("Play", key="playing", help="Advance by itself at the chosen speed (server-side).")
+    b5.select_slider("speed (steps/s)", [1, 2, 4, 8, 16], value=4, key="speed", label_visibility="collapsed")
+    if valid > 1:
+        st.slider("t (scrub)", 1, valid, key="t", bind="query-params", label_visibility="collapsed")
+    st.caption(f"t = {t} / {T}")
+
+    i = t - 1
+    tok = res.tokens[i] if i < len(res.tokens) else str(t)
+    beta_t = trace.beta[i].reshape(-1).numpy()
+    gate_txt = ""
+    if trace.gate is not None:
+        g = trace.gate[i].reshape(-1).numpy()
+        gate_txt = f" · gate α_t = {g[0]:.3f}" if g.size == 1 else f" · gate a_t ∈ [{g.min():.3f}, {g.max():.3f}]"
+    st.markdown(f"**Token {t}: `{tok}`** · β_t = {', '.join(f'{b:.3f}' for b in beta_t)}{gate_txt}")
+
+    key = trace.keys[i].reshape(-1, trace.keys.shape[-1])[0].numpy()
+    value = trace.values[i].reshape(-1, trace.values.shape[-1])[0].numpy()
+    W = trace.weights.numpy()
+    d_v, d_phi = W.shape[-2:]
+    hover = None
+    if d_v * d_phi <= state.LIMITS.max_hover_cells:
+        hover = figures.contribution_labels(trace.updates[:t].numpy(), res.tokens, t)
+    fig_w = figures.weights_figure(
+        W[t - 1], W[t] - W[t - 1], W[t], key=key, query=trace.queries[i].numpy(), value=value,
+        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=hover,
+    )
+    st.plotly_chart(fig_w, key="weights", config={"displaylogo": False})
+    caption("The memory before the write, what step t changed, and after; v (stored), r = W_{t−1}φ(k) (retrieved before "
+            "writing) and y (read-out) on the right. Hover a cell of W_t to see which tokens wrote it.")
+
+    err = float(trace.retrieval_error[i])
+    m1, m2, m3 = st.columns(3)
+    m1.metric("retrieval error ‖v_t − W_{t−1}φ(k_t)‖", f"{err:.4f}")
+    m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(W[t])):.4f}")
+    if res.parallel_outputs is not None:
+        y_rec = trace.outputs[i].numpy()
+        y_par = res.parallel_outputs[i]
+        diff = float(np.abs(y_rec - y_par).max())
+        m3.metric("max |y_t recurrent − y_t parallel|", f"{diff:.1e}")
+    else:
+        m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
+
+    left, right = st.columns([0.62, 0.38])
+    with left:
+        fig_a = figures.attention_figure(t=t, tokens=res.tokens, **compute.attention_panels(res))
+        st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
+        caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
+                "pseudo-values U with the correction matrix, then attend with QKᵀ.")
+    with right:
+        if res.parallel_outputs is not None:
+            y_rec = trace.outputs[i].numpy()
+            y_par = res.parallel_outputs[i]
+            st.dataframe(
+                pd.DataFrame({"y_t (recurrent)": y_rec, "y_t (parallel)": y_par, "|difference|": np.abs(y_rec - y_par)}),
+                height=320, use_container_width=True,
+                column_config={"|difference|": st.column_config.NumberColumn(format="%.1e"),
+                               "y_t (recurrent)": st.column_config.NumberColumn(format="%.5f"),
+                               "y_t (parallel)": st.column_config.NumberColumn(format="%.5f")},
+            )
+            caption("The same output from the recurrence and from the attention form.")
+        else:
+            st.info("This rule has no parallel (attention) form: only the recurrence computes it.")
+
+    ev = compute.eigenvalues_at(res, t)
+    fig_e = figures.retrieval_error_figure(
+        {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T, diverged_at={cfg.rule: trace.diverged_at},
+    )
+    st.plotly_chart(fig_e, key="retrieval_error", config={"displaylogo": False})
+    caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the step's "
+            "transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
+
+    with st.expander("The step with its numbers", expanded=False):
+        r = trace.retrieved[i].numpy()
+        st.latex(spec.step_latex)
+        st.latex(rf"\phi(k_{{{t}}}) = {_vec_tex(key)},\quad \|\phi(k_{{{t}}})\| = {np.linalg.norm(key):.4f},\quad \beta_{{{t}}} = {beta_t[0]:.4f}")
+        st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = W_{{{t - 1}}}\phi(k_{{{t}}}) = {_vec_tex(r)}")
+        st.latex(rf"e_{{{t}}} = \|v_{{{t}}} - r_{{{t}}}\| = {err:.4f},\qquad y_{{{t}}} = {_vec_tex(trace.outputs[i].numpy())}")
+        if ev is not None:
+            st.latex(r"\lambda(\text{transition}) \in \{" + ", ".join(f"{x.real:.3f}" + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "") for x in ev[:8]) + (r", \dots" if len(ev) > 8 else "") + r"\}")
+
+
+stepper()
+
+st.divider()
+smooth_ok = valid <= state.LIMITS.max_smooth_T and max(trace.weights.shape[-2:]) <= state.LIMITS.max_smooth_d
+if st.toggle("Smooth playback in the browser (no server round trip)", key="smooth"):
+    if smooth_ok:
+        W = trace.weights.numpy()
+        fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.tokens, res.zmax)
+        st.plotly_chart(fig_s, key="smooth_fig", config={"displaylogo": False})
+        caption("Every step is in the page already: press ▶ Play or drag the slider; nothing is recomputed.")
+    else:
+        st.warning(f"Smooth playback sends every frame at once, so it is limited to T ≤ {state.LIMITS.max_smooth_T} and "
+                   f"d ≤ {state.LIMITS.max_smooth_d}; use Play above for larger runs.")
+
+with st.expander("Export and share"):
+    st.markdown("**Link to this view** (copy with the button on the right):")
+    st.code(st.context.url + ("?" + "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items()) if st.query_params else ""), language=None)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.download_button("Trace (NPZ)", export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz", "application/octet-stream", on_click="ignore")
+    c2.download_button("Trace (CSV)", export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv", on_click="ignore")
+    c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json", on_click="ignore")
+    t_now = state.current_t(st.session_state, valid)
+    W = trace.weights.numpy()
+    fig_html = figures.weights_figure(W[t_now - 1], W[t_now] - W[t_now - 1], W[t_now], key=trace.keys[t_now - 1].reshape(-1, W.shape[-1])[0].numpy(),
+                                      query=trace.queries[t_now - 1].numpy(), value=trace.values[t_now - 1].reshape(-1, W.shape[-2])[0].numpy(),
+                                      retrieved=trace.retrieved[t_now - 1].numpy(), output=trace.outputs[t_now - 1].numpy(), zmax=res.zmax, t=t_now)
+    c4.download_button("Weights figure (HTML)", export.figure_html(fig_html), f"fwp_{cfg.rule}_weights_t{t_now}.html", "text/html", on_click="ignore")
+
+with st.expander("Show the code of this rule"):
+    st.code(inspect.getsource(spec.cls), language="python")
