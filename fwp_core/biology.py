@@ -135,14 +135,15 @@ def three_factor(
     steps late still reaches its item, scaled by λ^delay; it must arrive before the next item
     (delay < interval), or it would also credit that item. With M ≡ 0 (``rewarded=()``) nothing changes.
 
-    Args: n_items ≥ 1 pairs in d ≥ n_items dimensions; ``rewarded``: indices of rewarded items;
-    delay ∈ [0, interval − 1]; trace_decay λ ∈ [0, 1]; interval ≥ 1 steps between items; reward > 0.
+    Args: n_items ∈ [1, 16] pairs in d ∈ [n_items, 32] dimensions; ``rewarded``: distinct indices of
+    rewarded items in [0, n_items − 1]; delay ∈ [0, interval − 1]; trace_decay λ ∈ [0, 1];
+    interval ∈ [1, 40] steps between items; reward ∈ (0, 1e6]; seed.
     """
-    n_items = _int("n_items", n_items, 1, 64)
-    d = _int("d", d, 1, 256)
+    n_items = _int("n_items", n_items, 1, 16)
+    d = _int("d", d, 1, 32)
     if d < n_items:
         raise ValueError(f"d={d} is too small; the keys are orthonormal, so d must be at least n_items={n_items}")
-    interval = _int("interval", interval, 1, 200)
+    interval = _int("interval", interval, 1, 40)
     delay = _int("delay", delay, 0, 10**6)
     if delay >= interval:
         raise ValueError(
@@ -182,23 +183,29 @@ def three_factor(
     W = torch.cumsum(torch.as_tensor(M, dtype=_DT)[:, None, None] * elig, dim=0)  # (T, d, d) W_t = Σ_{s≤t} M_s E_s
     hebb = make_rule("hebbian").run(kt, kt, vt).weights[1:]  # (T, d, d)
 
-    powers = lam ** np.subtract.outer(np.arange(T), np.arange(T)).clip(min=0).astype(float)  # [t, s]
-    beta_eq = (np.triu(powers.T) * M[None, :]).sum(axis=1)  # β_s = Σ_{t≥s} λ^{t−s} M_t
+    beta_eq = np.zeros(T)  # β_s = Σ_{t≥s} λ^{t−s} M_t, by the backward recursion β_s = M_s + λ β_{s+1}
+    later = 0.0
+    for t in range(T - 1, -1, -1):
+        later = M[t] + lam * later
+        beta_eq[t] = later
     W_eq = make_rule("hebbian").run(kt, kt, vt, beta=torch.as_tensor(beta_eq, dtype=_DT)).weights[-1]
 
-    Kt, Vt = torch.as_tensor(keys, dtype=_DT), torch.as_tensor(values, dtype=_DT)
+    E, Wn, Hn = elig.numpy(), W.numpy(), hebb.numpy()
 
-    def stored(Ws: torch.Tensor) -> torch.Tensor:  # (T, d, d) -> (T, n) v_iᵀ W_t k_i
-        return torch.einsum("id,tde,ie->ti", Vt, Ws, Kt)
+    def stored(Ws: np.ndarray) -> np.ndarray:  # (T, d, d) -> (T, n) v_iᵀ W_t k_i
+        return np.einsum("id,tde,ie->ti", values, Ws, keys)
 
+    def norm(Ws: np.ndarray) -> np.ndarray:  # (T, d, d) -> (T,) Frobenius norms
+        return np.sqrt((Ws**2).sum(axis=(1, 2)))
+
+    s3, sh = stored(Wn), stored(Hn)
     return ThreeFactorResult(
         time=_ro(np.arange(1, T + 1)), pre=_ro(k), post=_ro(v), item_times=_ro(item_steps + 1), rewarded=_ro(mask),
-        reward_times=_ro(item_steps[mask] + delay + 1), modulator=_ro(M),
-        eligibility_norm=_ro(torch.linalg.matrix_norm(elig)), weight_norm=_ro(torch.linalg.matrix_norm(W)),
-        hebbian_weight_norm=_ro(torch.linalg.matrix_norm(hebb)), stored_over_time=_ro(stored(W)),
-        hebbian_stored_over_time=_ro(stored(hebb)), stored=_ro(stored(W)[-1]), hebbian_stored=_ro(stored(hebb)[-1]),
-        beta_equivalent=_ro(beta_eq), mapping_error=float((W[-1] - W_eq).abs().max()), final_weights=_ro(W[-1]),
-        hebbian_final_weights=_ro(hebb[-1]), trace_decay=lam, delay=delay, interval=interval,
+        reward_times=_ro(item_steps[mask] + delay + 1), modulator=_ro(M), eligibility_norm=_ro(norm(E)),
+        weight_norm=_ro(norm(Wn)), hebbian_weight_norm=_ro(norm(Hn)), stored_over_time=_ro(s3),
+        hebbian_stored_over_time=_ro(sh), stored=_ro(s3[-1]), hebbian_stored=_ro(sh[-1]), beta_equivalent=_ro(beta_eq),
+        mapping_error=float(np.abs(Wn[-1] - W_eq.numpy()).max()), final_weights=_ro(Wn[-1]),
+        hebbian_final_weights=_ro(Hn[-1]), trace_decay=lam, delay=delay, interval=interval,
     )
 
 
@@ -223,8 +230,8 @@ class OjaResult:
 
 
 def oja_pca(
-    eigenvalues: Sequence[float] = (3.0, 0.3),
-    n_steps: int = 800,
+    eigenvalues: Sequence[float] = (3.0, 0.2),
+    n_steps: int = 600,
     learning_rate: float = 0.005,
     init_norm: float = 0.3,
     seed: int = 0,
@@ -245,7 +252,8 @@ def oja_pca(
     even where the norm itself would overflow.
 
     Args: eigenvalues: 2–16 positive numbers whose largest is strictly larger than the rest;
-    n_steps ∈ [1, 5000]; learning_rate β ∈ (0, 0.5]; init_norm ‖w_0‖ ∈ (0, 10]; seed.
+    n_steps ∈ [1, 5000]; init_norm ‖w_0‖ ∈ (0, 2]; learning_rate β ∈ (0, 0.5] with
+    β·Σλ·max(1, ‖w_0‖)² ≤ 0.2 (Σλ = E‖k‖²; larger steps make Oja's rule unstable); seed.
     """
     try:
         lam = np.asarray(eigenvalues, dtype=np.float64)
@@ -263,7 +271,14 @@ def oja_pca(
         )
     n_steps = _int("n_steps", n_steps, 1, 5000)
     lr = _num("learning_rate", learning_rate, 0.0, 0.5, low_open=True)
-    init_norm = _num("init_norm", init_norm, 0.0, 10.0, low_open=True)
+    init_norm = _num("init_norm", init_norm, 0.0, 2.0, low_open=True)
+    size = lam.sum() * max(1.0, init_norm) ** 2  # E‖k‖²·max(1, ‖w_0‖)²: what one step is multiplied by
+    if lr * size > 0.2 * (1 + 1e-12):
+        raise ValueError(
+            f"learning_rate={lr:g} is too large for these inputs; Oja's rule is stable only for small steps, so "
+            f"learning_rate·(sum of eigenvalues)·max(1, init_norm)² must be at most 0.2, i.e. learning_rate ≤ "
+            f"{0.2 / size:.4g}"
+        )
     seed = _seed(seed)
 
     d = lam.size
@@ -524,7 +539,8 @@ def btsp_place_field(
 
     * the registered ``hebbian`` rule, keys r(x_t), value P(t), β = ``hebbian_rate``·dt: it only
       pairs inputs active *during* the plateau, a little per lap, so it needs many laps and makes a
-      narrow, symmetric field (run lap by lap for ``n_laps`` laps, through the rule's chunkwise form);
+      narrow, symmetric field (run lap by lap for ``n_laps`` laps; steps without a plateau write
+      nothing, so only the plateau's steps are fed to the rule);
     * one write of the registered ``delta`` rule with key k = s/‖s‖ (the eligibility pattern the
       plateau meets) and value v = w_max‖s‖: :math:`w \leftarrow w + (v - w k)k^\top` makes w·k = v
       exactly in one shot, correcting by the *neuron's* error v − w·k where BTSP uses each synapse's
@@ -597,13 +613,15 @@ def btsp_place_field(
     w_btsp = btsp(w_before, s)
 
     # Hebbian: the registered rule, lap after lap, keys = place inputs, value = the plateau
+    # (a step whose value P(t) is 0 writes nothing, so only the plateau's steps are fed to the rule)
     hebb = make_rule("hebbian")
-    keys = torch.as_tensor(inputs, dtype=_DT)  # (n_t, N)
-    post = torch.as_tensor(P[:, None], dtype=_DT)  # (n_t, 1)
+    during = P > 0
+    keys = torch.as_tensor(inputs[during], dtype=_DT)  # (n_plateau, N)
+    post = torch.as_tensor(P[during][:, None], dtype=_DT)  # (n_plateau, 1)
     W = torch.as_tensor(w_before[None, :], dtype=_DT)  # (1, N)
     hw = [W[0]]
-    for _ in range(n_laps):  # the chunkwise form of the same rule (tests prove it equals run): fast
-        W = hebb.chunked(keys, keys, post, beta=eta_h * dt, chunk_size=64, initial_state=W)[1]["W"]
+    for _ in range(n_laps):
+        W = hebb.run(keys, keys, post, beta=eta_h * dt, initial_state=W).weights[-1]
         hw.append(W[0])
     hw_np = torch.stack(hw).numpy()  # (n_laps+1, N)
     f_before, f_btsp, f_hebb = field(w_before), field(w_btsp), field(hw_np)
@@ -700,14 +718,13 @@ def kv_retrieval(
     keys = np.stack([e[0], c * e[0] + math.sqrt(1.0 - c * c) * e[1]])  # (2, d_k) unit, k1·k2 = c
     values = _orthonormal(rng, d_v, 2)  # (2, d_v)
     K, V = torch.as_tensor(keys, dtype=_DT), torch.as_tensor(values, dtype=_DT)
-    W = make_rule(rule, normalize="none").run(K, K, V).weights[-1]  # (d_v, d_k)
+    W = make_rule(rule, normalize="none").run(K, K, V).weights[-1].numpy()  # (d_v, d_k)
 
     s = np.linspace(-1.0, 1.0, n_sweep)  # (n_sweep,)
-    s[np.argmin(np.abs(s))] = 0.0
     cues = np.concatenate([np.array([-1.0, 0.0, 1.0]), s])  # the three named cues, then the sweep
     Q = keys[0][None, :] - cues[:, None] * c * keys[1][None, :]  # (3 + n_sweep, d_k)
     Q /= np.linalg.norm(Q, axis=1, keepdims=True)
-    Y = (W @ torch.as_tensor(Q, dtype=_DT).T).T.numpy()  # (3 + n_sweep, d_v) W q
+    Y = Q @ W.T  # (3 + n_sweep, d_v) W q
     strength = np.linalg.norm(Y, axis=1)
     cos = (Y @ values.T) / np.where(strength > 0, strength, 1.0)[:, None]  # (3 + n_sweep, 2)
 
