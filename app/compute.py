@@ -7,7 +7,7 @@ Pure apart from ``st.cache_data`` (bounded by ``LIMITS.cache_entries``); every f
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -188,11 +188,30 @@ def explain_divergence(result: ExplorerResult) -> str:
                 worst = (mag, t, float(ev.real[torch.argmax(ev.abs())]))
     why = ""
     if worst is not None and worst[0] > 1:
-        why = (f" Step {worst[1]}'s transition has an eigenvalue λ ≈ {worst[2]:.3g} with |λ| > 1, so every such write "
+        why = (f" Step {worst[1]}'s transition has an eigenvalue λ ≈ {worst[2]:.3g} with |λ| > 1, so each such write "
                "multiplies part of the memory by more than 1 and the state grows geometrically.")
-    return (
-        f"The fast weights blew up at step {s} (non-finite or exploding), so steps from {s} on are not shown."
-        f"{why} Here ‖φ(k_{s})‖ = {kn:.3g} and β_{s} = {b:.3g}: for the delta rule the transition I − β k kᵀ has the "
-        f"eigenvalue 1 − β‖k‖² = {1 - b * kn * kn:.3g}, which must stay in [−1, 1]. Normalising keys (‖k‖ = 1) keeps "
-        "it at 1 − β ∈ [−1, 1] for β ∈ [0, 2]."
-    )
+    spec = fwp_core.get_spec(result.cfg.rule)
+    detail = ""
+    if spec.family == "delta":
+        detail = (f" Here ‖φ(k_{s})‖ = {kn:.3g} and β_{s} = {b:.3g}: the delta transition I − β k kᵀ has the eigenvalue "
+                  f"1 − β‖k‖² = {1 - b * kn * kn:.3g}, which must stay in [−1, 1]. Normalising keys (‖k‖ = 1) keeps it at "
+                  "1 − β ∈ [−1, 1] for β ∈ [0, 2].")
+    elif spec.family == "other":
+        detail = f" At step {s}, β_{s} = {b:.3g}: this rule is only stable for small enough write strengths."
+    return f"The fast weights blew up at step {s} (non-finite or exploding), so steps from {s} on are not shown.{why}{detail}"
+
+
+BETA_FIXES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def suggest_fix(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> tuple[str, float] | None:
+    """The smallest change that keeps the run finite: unit keys (l2) and the largest β ≤ min(β, 1) from
+    ``BETA_FIXES`` that does not diverge, or None if nothing in that list helps."""
+    for beta in (b for b in BETA_FIXES if b <= max(min(cfg.beta, 1.0), BETA_FIXES[-1])):
+        hp = dict(cfg.hparams)
+        hp["normalize"] = "l2"
+        trial = replace(cfg, beta=beta, hparams=tuple(sorted(hp.items())))
+        if explorer_result(trial, upload).trace.diverged_at is None:
+            return "l2", beta
+    return None

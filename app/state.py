@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit, urlunsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,8 +186,15 @@ def advance_playback(session: Any, T: int, speed: float, now: float) -> None:
         session["_play_tick"] = None
 
 
-def fix_divergence(session: Any) -> None:
-    """The one-click fix for a blown-up delta-type run: unit keys and β = 1."""
-    session["normalize"] = "l2"
-    session["beta"] = min(float(session.get("beta", 1.0)), 1.0)
+def fix_divergence(session: Any, normalize: str, beta: float) -> None:
+    """The one-click fix for a blown-up run (see ``compute.suggest_fix``)."""
+    session["normalize"] = normalize
+    session["beta"] = float(beta)
     session["t"] = 1
+
+
+def share_url(base: str | None, params: Mapping[str, Any]) -> str:
+    """A link that reproduces the view: the page's address with the current query parameters."""
+    parts = urlsplit(base or "")
+    query = urlencode({k: v for k, v in params.items()}, doseq=True)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))

@@ -69,12 +69,14 @@ def _finish(q, k, v, dtype, device, tokens, beta=None, gate=None, **meta) -> Epi
 
 
 def random_episode(T: int, d_k: int, d_v: int, seed: int = 0, *, dtype=torch.float32, device="cpu", batch: tuple[int, ...] = ()) -> Episode:
-    """Gaussian keys and queries with E‖k‖² = 1 (entries N(0, 1/d_k)) and N(0, 1) values."""
+    """Standard Gaussian keys, values and queries (entries N(0, 1), so E‖k‖² = d_k: what an untrained linear
+    layer emits). Rules that need unit keys normalise them (``normalize="l2"``); without it the delta rule's
+    eigenvalue 1 − β‖k‖² falls below −1 and the state blows up — a lesson the Explorer shows."""
     _check_dims(T, d_k, d_v)
     g = _gen(seed)
-    k = torch.randn(*batch, T, d_k, generator=g, dtype=torch.float64) / d_k**0.5
+    k = torch.randn(*batch, T, d_k, generator=g, dtype=torch.float64)
     v = torch.randn(*batch, T, d_v, generator=g, dtype=torch.float64)
-    q = torch.randn(*batch, T, d_k, generator=g, dtype=torch.float64) / d_k**0.5
+    q = torch.randn(*batch, T, d_k, generator=g, dtype=torch.float64)
     return _finish(q, k, v, dtype, device, [f"x{t + 1}" for t in range(T)], source="random")
 
 

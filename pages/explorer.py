@@ -37,7 +37,10 @@ with eq:
 
 if res.trace.diverged_at is not None:
     st.error(compute.explain_divergence(res))
-    st.button("Fix it: normalise keys (l2) and use β ≤ 1", on_click=state.fix_divergence, args=(st.session_state,), type="primary")
+    fix = compute.suggest_fix(cfg, upload)
+    if fix is not None:
+        st.button(f"Fix it: normalise keys ({fix[0]}) and use β = {fix[1]:g}", on_click=state.fix_divergence,
+                  args=(st.session_state, *fix), type="primary")
     if res.valid == 0:
         st.stop()
 if cfg.sequence == "upload":
@@ -62,15 +65,15 @@ def stepper() -> None:
         st.rerun()  # Play was toggled: rerun the page so the fragment's timer is armed or disarmed
     if playing:
         state.advance_playback(st.session_state, valid, speed, time.monotonic())
-    t = state.clamp_t(st.session_state, valid)
+    if "t" in st.session_state:  # on a first visit the scrubber takes t from the URL instead
+        state.clamp_t(st.session_state, valid)
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.2, 2.2], vertical_alignment="center")
-    b1.button("Reset", on_click=state.reset, args=(st.session_state,), shortcut="Home", use_container_width=True)
-    b2.button("Back", on_click=state.step_by, args=(st.session_state, -1, valid), shortcut="Left", use_container_width=True)
-    b3.button("Step", on_click=state.step_by, args=(st.session_state, 1, valid), shortcut="Right", use_container_width=True, type="primary")
+    b1.button("Reset", on_click=state.reset, args=(st.session_state,), shortcut="Home", width="stretch")
+    b2.button("Back", on_click=state.step_by, args=(st.session_state, -1, valid), shortcut="Left", width="stretch")
+    b3.button("Step", on_click=state.step_by, args=(st.session_state, 1, valid), shortcut="Right", width="stretch", type="primary")
     b4.toggle("Play", key="playing", help="Advance by itself at the chosen speed (server-side).")
     b5.select_slider("speed (steps/s)", [1, 2, 4, 8, 16], value=4, key="speed", label_visibility="collapsed")
-    if valid > 1:
-        st.slider("t (scrub)", 1, valid, key="t", bind="query-params", label_visibility="collapsed")
+    t = st.slider("t (scrub)", 1, valid, key="t", bind="query-params", label_visibility="collapsed") if valid > 1 else 1
     st.caption(f"t = {t} / {T}")
 
     i = t - 1
@@ -121,7 +124,7 @@ def stepper() -> None:
             y_par = res.parallel_outputs[i]
             st.dataframe(
                 pd.DataFrame({"y_t (recurrent)": y_rec, "y_t (parallel)": y_par, "|difference|": np.abs(y_rec - y_par)}),
-                height=320, use_container_width=True,
+                height=320, width="stretch",
                 column_config={"|difference|": st.column_config.NumberColumn(format="%.1e"),
                                "y_t (recurrent)": st.column_config.NumberColumn(format="%.5f"),
                                "y_t (parallel)": st.column_config.NumberColumn(format="%.5f")},
@@ -164,7 +167,7 @@ if st.toggle("Smooth playback in the browser (no server round trip)", key="smoot
 
 with st.expander("Export and share"):
     st.markdown("**Link to this view** (copy with the button on the right):")
-    st.code(st.context.url + ("?" + "&".join(f"{k}={v}" for k, v in st.query_params.to_dict().items()) if st.query_params else ""), language=None)
+    st.code(state.share_url(st.context.url, st.query_params.to_dict()), language=None)
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button("Trace (NPZ)", export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz", "application/octet-stream", on_click="ignore")
     c2.download_button("Trace (CSV)", export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv", on_click="ignore")

@@ -43,7 +43,7 @@ with left:
         x [label="token x_t"]; P [label="programmer\\n(slow weights, trained)"]; kv [label="k_t, v_t, q_t, β_t", fillcolor="#eaf2f8"];
         W [label="fast weights W_t\\nW_t = W_{t-1} + β_t v_t k_tᵀ", fillcolor="#fadbd8"]; y [label="y_t = W_t q_t"];
         x -> P -> kv -> W -> y; }""",
-        use_container_width=True,
+        width="stretch",
     )
     caption("The slow net is trained by gradient descent; the fast weights change at every token, as the slow net says.")
 with right:

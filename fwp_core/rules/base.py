@@ -24,10 +24,10 @@ import torch
 from ..features import FeatureMap
 from ..trace import ParallelForm, State, StepRecord, Trace
 
-EXPLODE_FACTOR = 1e4
-"""A state counts as exploded when ‖W_t‖_F > EXPLODE_FACTOR · (1 + ‖W_0‖_F + Σ_{s≤t} |β_s|‖v_s‖‖φ(k_s)‖):
-the right-hand sum bounds every additive rule and every stable delta step, so only a genuine blow-up
-crosses it."""
+EXPLODE_FACTOR = 100.0
+"""A state counts as exploded when ‖W_t‖_F > EXPLODE_FACTOR · (1 + ‖W_0‖_F + Σ_{s≤t} |β_s|‖v_s‖‖g_s‖), where
+g_s is the step's write direction (φ(k_s), or P_s φ(k_s) for RLS): that sum bounds every additive rule and
+every stable delta step (‖I − βkkᵀ‖ ≤ 1), so only a genuine blow-up crosses it."""
 
 
 def as_tensor(x: Any, name: str) -> torch.Tensor:
@@ -329,11 +329,15 @@ class Rule:
         return self._chunked(p, int(chunk_size), self._initial(p, initial_state))
 
     # ------------------------------------------------------------------ divergence
+    def _write_direction(self, p: Prepared, trace: Trace) -> torch.Tensor:
+        """The vector each write's outer product uses on the key side (for the divergence bound)."""
+        return p.k
+
     def _mark_divergence(self, trace: Trace, p: Prepared) -> Trace:
         tdim = len(p.batch)
         W = trace.weights
         norms = torch.linalg.matrix_norm(torch.nan_to_num(W, nan=float("inf")), ord="fro")  # (..., T+1)
-        kn = torch.linalg.vector_norm(p.k, dim=-1)
+        kn = torch.linalg.vector_norm(self._write_direction(p, trace), dim=-1)
         vn = torch.linalg.vector_norm(p.v, dim=-1)
         contrib = (p.beta.abs() * kn * vn)
         if self.substeps:

@@ -60,6 +60,9 @@ class RLS(Rule):
         P = torch.linalg.inv(C)
         return torch.cat(outs, dim=-2), {"W": S @ P, "P": P}
 
+    def _write_direction(self, p: Prepared, trace: Trace) -> torch.Tensor:
+        return trace.aux["gain"]  # RLS writes along P_t φ(k_t)
+
     def transition(self, trace: Trace, t: int) -> torch.Tensor:
         tdim = trace.keys.dim() - 2
         k = trace.keys.select(tdim, t - 1)

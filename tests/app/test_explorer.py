@@ -1,0 +1,170 @@
+"""AppTest: the Home and Explorer pages render for every rule, widgets drive the state, figures carry the core's numbers."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import fwp_core
+from app import compute
+from app.state import EXPLORER_PARAMS
+from tests.helpers import decode, figure_specs, figure_with_trace, trace_named
+
+TIMEOUT = 90
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def explorer(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/explorer.py"), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def caption_t(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("t = "))
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_renders_live_example() -> None:
+    at = AppTest.from_file(str(ROOT / "app/main.py"), default_timeout=TIMEOUT).run()  # Home is the default page
+    no_errors(at)
+    spec = figure_specs(at)[0]
+    W = decode(trace_named(spec, "W")["z"])
+    assert W.shape == (4, 8)
+    vals = decode(trace_named(spec, "values")["z"])  # columns: v3 and W k3
+    assert vals.shape == (4, 2)
+    assert not np.allclose(vals[:, 0], vals[:, 1])  # crosstalk is visible
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["max |fast-weight read − linear attention|"]) < 1e-12
+
+
+@pytest.mark.parametrize("rule", fwp_core.rule_names())
+def test_every_rule_renders_without_error(rule: str) -> None:
+    at = explorer(rule=rule, T="10", d_k="6", d_v="5", t="4", beta="0.1")
+    no_errors(at)
+    assert caption_t(at) == "t = 4 / 10"
+    weights = figure_with_trace(at, "W_t")
+    for needed in ("W_t", "update", "W_t-1"):
+        assert np.isfinite(decode(trace_named(weights, needed)["z"])).all()
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_weights_chart_equals_core_trace() -> None:
+    at = explorer(rule="delta", sequence="overwrite", T="12", d_k="8", d_v="8", seed="3", beta="1", t="7")
+    no_errors(at)
+    spec = figure_with_trace(at, "W_t")
+    W_chart = decode(trace_named(spec, "W_t")["z"])
+    U_chart = decode(trace_named(spec, "update")["z"])
+    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+                                 sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
+    rule = fwp_core.make_rule("delta")
+    ep = compute.build_episode(cfg)
+    inputs = compute.run_inputs(cfg, ep, rule)
+    trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"])
+    np.testing.assert_allclose(W_chart, trace.weights[7].numpy(), atol=1e-6)
+    np.testing.assert_allclose(U_chart, (trace.weights[7] - trace.weights[6]).numpy(), atol=1e-6)
+    # the retrieval error curve carries the core's errors
+    err_spec = figure_with_trace(at, "delta")
+    np.testing.assert_allclose(decode(trace_named(err_spec, "delta")["y"]), trace.retrieval_error.numpy(), atol=1e-5)
+
+
+def test_step_back_reset_and_scrub() -> None:
+    at = explorer(T="8", t="3")
+    assert caption_t(at) == "t = 3 / 8"
+    buttons = {b.label: b for b in at.button}
+    buttons["Step"].click().run()
+    assert caption_t(at) == "t = 4 / 8"
+    {b.label: b for b in at.button}["Back"].click().run()
+    {b.label: b for b in at.button}["Back"].click().run()
+    assert caption_t(at) == "t = 2 / 8"
+    at.slider(key="t").set_value(6).run()
+    assert caption_t(at) == "t = 6 / 8"
+    {b.label: b for b in at.button}["Reset"].click().run()
+    assert caption_t(at) == "t = 1 / 8"
+    for _ in range(10):  # Step stops at T
+        {b.label: b for b in at.button}["Step"].click().run()
+    assert caption_t(at) == "t = 8 / 8"
+
+
+def test_widgets_drive_the_trace() -> None:
+    at = explorer(rule="hebbian", sequence="orthogonal", T="6", d_k="8", d_v="4", t="6")
+    no_errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    # orthogonal keys: nothing to retrieve before the write, so the error is ‖v_t‖ (> 0)
+    assert float(metrics["retrieval error ‖v_t − W_{t−1}φ(k_t)‖"]) > 0
+    at.selectbox(key="rule").set_value("delta").run()
+    no_errors(at)
+    assert at.selectbox(key="normalize").value == "l2"  # the delta rule's default came with it
+    at.number_input(key="T").set_value(5).run()
+    assert caption_t(at).endswith("/ 5")
+
+
+def test_bad_url_gives_precise_warnings() -> None:
+    at = explorer(T="-5", rule="<script>", d_k="1e9")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "rule='<script>' is not known" in text and "hebbian" in text
+    assert "T='-5' is out of range" in text
+    assert "d_k='1e9' is out of range" in text
+    assert caption_t(at) == f"t = 1 / {EXPLORER_PARAMS['T'].default}"
+
+
+def test_divergence_is_explained_and_fixed() -> None:
+    at = explorer(rule="delta", normalize="none", sequence="random", beta="1", d_k="8", T="16", t="16")
+    assert not at.exception
+    assert any("blew up at step" in e.value for e in at.error)
+    for spec in figure_specs(at):
+        for tr in spec["data"]:
+            field = "z" if tr["type"] == "heatmap" else "y"
+            assert np.isfinite(decode(tr[field])).all()
+    fix = next(b for b in at.button if b.label.startswith("Fix it"))
+    fix.click().run()
+    assert not at.error
+    assert at.selectbox(key="normalize").value == "l2"
+    assert caption_t(at) == "t = 1 / 16"
+    {b.label: b for b in at.button}["Step"].click().run()
+    assert caption_t(at) == "t = 2 / 16" and not at.error
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def test_upload_parser_errors_reach_the_page() -> None:
+    # AppTest cannot drive st.file_uploader; the page shows build_episode's ValueError as st.error, so test that path
+    cfg = compute.ExplorerConfig(sequence="upload")
+    with pytest.raises(ValueError, match="choose a CSV or NPZ"):
+        compute.build_episode(cfg, None)
+    with pytest.raises(ValueError, match="same number of rows"):
+        compute.build_episode(cfg, ("x.npz", _npz(k=np.ones((4, 3)), v=np.ones((5, 2)))))
+    with pytest.raises(ValueError, match="unsupported file type"):
+        compute.build_episode(cfg, ("x.pkl", b"\x80\x04K\x01."))
+    ep = compute.build_episode(cfg, ("x.npz", _npz(k=np.eye(4), v=np.arange(8.0).reshape(4, 2))))
+    assert ep.T == 4 and torch.equal(ep.k, torch.eye(4))
+
+
+def test_upload_sequence_without_file_shows_error() -> None:
+    at = explorer(sequence="upload")
+    assert not at.exception
+    assert any("choose a CSV or NPZ" in e.value for e in at.error)
+
+
+def test_oja_divergence_gets_a_working_fix() -> None:
+    at = explorer(rule="oja", sequence="random", T="32", d_k="8", d_v="8", beta="1")
+    assert any("blew up" in e.value for e in at.error)
+    fix = next(b for b in at.button if b.label.startswith("Fix it"))
+    fix.click().run()
+    assert not at.error and not at.exception
+    assert at.slider(key="beta").value < 1

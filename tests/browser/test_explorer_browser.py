@@ -1,0 +1,82 @@
+"""The Explorer in real Chromium: deep link, Step, Back, keyboard, Play, plotly data, no error elements."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+import fwp_core
+from app import compute
+from tests.browser.conftest import ARTIFACTS, errors_on, plotly_traces, wait_idle
+
+DEEP = "/explorer?rule=delta&sequence=overwrite&T=12&d_k=8&d_v=8&seed=3&beta=1&t=5"
+
+
+def caption_t(page) -> tuple[int, int]:
+    text = page.get_by_text(re.compile(r"^t = \d+ / \d+$")).first.inner_text()
+    t, T = re.findall(r"\d+", text)
+    return int(t), int(T)
+
+
+def expected_weights(t: int) -> np.ndarray:
+    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+                                 sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
+    rule = fwp_core.make_rule("delta")
+    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
+    return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"]).weights[t].numpy()
+
+
+def wait_for_t(page, t: int, timeout_ms: int = 20000) -> None:
+    page.get_by_text(re.compile(rf"^t = {t} / \d+$")).first.wait_for(timeout=timeout_ms)
+    wait_idle(page)
+
+
+def test_deep_link_reproduces_the_view(server, page) -> None:
+    page.goto(server + DEEP)
+    wait_for_t(page, 5)
+    assert caption_t(page) == (5, 12)
+    traces = {tr["name"]: tr for tr in plotly_traces(page, "weights")}
+    assert {"W_t", "update", "W_t-1"} <= set(traces)
+    np.testing.assert_allclose(traces["W_t"]["z"], expected_weights(5), atol=1e-5)
+    assert plotly_traces(page, "attention") and plotly_traces(page, "retrieval_error")
+    assert errors_on(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+
+
+def test_step_back_keyboard_and_play(server, page) -> None:
+    page.goto(server + DEEP)
+    wait_for_t(page, 5)
+    page.get_by_role("button", name="Step").click()
+    wait_for_t(page, 6)
+    np.testing.assert_allclose({tr["name"]: tr for tr in plotly_traces(page, "weights")}["W_t"]["z"],
+                               expected_weights(6), atol=1e-5)
+    page.get_by_role("button", name="Back").click()
+    wait_for_t(page, 5)
+    page.keyboard.press("ArrowRight")
+    wait_for_t(page, 6)
+    page.keyboard.press("ArrowLeft")
+    wait_for_t(page, 5)
+    assert "t=5" in page.url
+    page.get_by_text("Play", exact=True).click()
+    page.wait_for_timeout(1500)
+    t_after, _ = caption_t(page)
+    assert t_after > 5
+    assert errors_on(page) == []
+
+
+def test_bad_url_shows_warnings_not_errors(server, page) -> None:
+    page.goto(server + "/explorer?T=-5&rule=%3Cscript%3E&d_k=1e9")
+    wait_for_t(page, 1)
+    warnings = " ".join(w.inner_text() for w in page.query_selector_all("[data-testid='stAlertContentWarning']"))
+    assert "is not known" in warnings and "out of range" in warnings
+    assert errors_on(page) == []
+
+
+def test_home_page_has_no_errors(server, page) -> None:
+    page.goto(server + "/")
+    wait_idle(page)
+    page.get_by_text("A live example").wait_for()
+    assert errors_on(page) == []
+    assert plotly_traces(page, "home_example")

@@ -1,0 +1,46 @@
+"""Helpers shared by the app and browser tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import numpy as np
+
+_DTYPES = {"f8": np.float64, "f4": np.float32, "i1": np.int8, "i2": np.int16, "i4": np.int32, "u1": np.uint8,
+           "u2": np.uint16, "u4": np.uint32, "i8": np.int64, "u8": np.uint64}
+
+
+def decode(value: Any) -> np.ndarray:
+    """A plotly JSON array → numpy: plain (nested) lists, or plotly's typed arrays {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict) and "bdata" in value:
+        arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=_DTYPES[value["dtype"]])
+        shape = value.get("shape")
+        if shape:
+            dims = [int(s) for s in str(shape).split(",")] if not isinstance(shape, list) else shape
+            arr = arr.reshape(dims)
+        return arr.astype(float)
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "bdata" in value[0]:
+        return np.stack([decode(v) for v in value])
+    return np.asarray(value, dtype=float)
+
+
+def figure_specs(at: Any) -> list[dict]:
+    """Every plotly figure of an AppTest run, as JSON dicts."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def trace_named(spec: dict, name: str) -> dict:
+    for tr in spec["data"]:
+        if tr.get("name") == name:
+            return tr
+    raise AssertionError(f"no trace named {name!r} in {[t.get('name') for t in spec['data']]}")
+
+
+def figure_with_trace(at: Any, name: str) -> dict:
+    """The first figure of an AppTest run that holds a trace named ``name``."""
+    for spec in figure_specs(at):
+        if any(tr.get("name") == name for tr in spec["data"]):
+            return spec
+    raise AssertionError(f"no figure holds a trace named {name!r}")
