@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 
 import fwp_core
+
+# pytest-xdist runs one process per core: one intra-op thread each avoids oversubscribing the CPUs
+torch.set_num_threads(1)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 ALL_RULES = fwp_core.rule_names()
@@ -21,10 +23,6 @@ TOL64 = 1e-9
 
 def spec(name: str) -> fwp_core.RuleSpec:
     return fwp_core.RULES[name]
-
-
-def device_params() -> list:
-    return [pytest.param(d, id=d) for d in DEVICES]
 
 
 def make(
@@ -77,13 +75,9 @@ def make(
     return rule, {key: None if x is None else x.to(dtype=dtype, device=device) for key, x in inputs.items()}
 
 
-def call_kwargs(inp: dict) -> dict:
-    return {"beta": inp["beta"], "gate": inp["gate"]}
-
-
 def slice_time(inp: dict, sl: slice, name: str) -> dict:
-    """Inputs restricted to the time steps ``sl`` (T is the axis after the batch axes)."""
-    s = spec(name)
+    """Inputs restricted to the time steps ``sl`` of rule ``name`` (T is the axis after the batch axes)."""
+    assert name in ALL_RULES
     nb = inp["q"].dim() - 2
     out = {}
     for key, x in inp.items():

@@ -63,7 +63,7 @@ def test_additive_crosstalk_formula_exact():
 
 @pytest.mark.parametrize("N", (9, 17, 33, 65), ids=lambda n: f"N{n}")
 def test_hebbian_recall_error_grows_like_sqrt_n_over_d(N):
-    d_k, d_v, B = 32, 32, 300
+    d_k, d_v, B = 32, 16, 60
     k = _unit(B, N, d_k, seed=N)
     v = torch.randn(B, N, d_v, generator=_g(N + 1), dtype=DT)
     tr = fwp_core.make_rule("hebbian").run(k, k, v)
@@ -233,3 +233,18 @@ def test_titans_defaults_and_overrides():
     plain = fwp_core.make_rule("titans", momentum=0.0, forget=0.0)
     delta = fwp_core.make_rule("delta")
     assert_close(plain.run(**inp | {"gate": None}).weights, delta.run(**inp | {"gate": None}).weights, 1e-14)
+
+
+def test_rls_large_but_exact_weights_are_not_divergence():
+    """Nearly collinear keys and a tiny ridge: W is huge (‖W‖ ≈ 2·10⁴ for ‖v‖ = ‖k‖ = 1) but exact; that is
+    not divergence."""
+    k = torch.tensor([[1.0, 0.0], [1.0, 1e-4]], dtype=DT)
+    k = k / k.norm(dim=-1, keepdim=True)
+    v = torch.tensor([[1.0], [-1.0]], dtype=DT)
+    lam = 1e-10
+    tr = fwp_core.make_rule("rls", ridge=lam).run(k, k, v)
+    closed = (v.T @ k) @ torch.linalg.inv(k.T @ k + lam * torch.eye(2, dtype=DT))
+    assert tr.diverged_at is None
+    assert float(tr.weights[-1].norm()) > 1e4
+    assert_close(tr.weights[-1], closed, 1e-9, rel_to=closed)
+    assert_close(tr.outputs[-1], closed @ k[-1], 1e-9)

@@ -192,3 +192,42 @@ def test_forms_agree_with_default_beta_and_gate(name):
         y, state = rule.chunked(q, k, v, chunk_size=chunk)
         assert_close(y, tr.outputs, what=f"C={chunk}")
         assert_close(state["W"], tr.weights[-1], what=f"final W C={chunk}")
+
+
+@pytest.mark.parametrize("name", PARALLEL_RULES)
+def test_forms_agree_with_query_scale(name):
+    rule, inp = make(name, 17, d_k=4, d_v=3, seed=52, scale=2.5)
+    tr = rule.run(**inp)
+    assert_close(tr.queries, 2.5 * rule.phi(inp["q"]), 1e-15)
+    assert_close(rule.parallel(**inp).outputs, tr.outputs, rel_to=tr.outputs)
+    assert_close(rule.chunked(**inp, chunk_size=5)[0], tr.outputs, rel_to=tr.outputs)
+
+
+def _substep_rules():
+    return [n for n in fwp_core.rule_names() if fwp_core.RULES[n].substeps]
+
+
+@pytest.mark.parametrize("name", _substep_rules())
+@pytest.mark.parametrize("n_h", (1, 3), ids=lambda n: f"nh{n}")
+def test_substeps_are_delta_over_the_interleaved_sequence(name, n_h):
+    """rules.md: delta_product = the delta rule over the interleaved sub-step sequence, read every n_h-th output."""
+    T = 9
+    rule, inp = make(name, T, d_k=4, d_v=3, n_h=n_h, seed=53)
+    tr = rule.run(inp["q"], inp["k"], inp["v"], beta=inp["beta"])
+    flat = {
+        "q": inp["q"].repeat_interleave(n_h, dim=0),
+        "k": inp["k"].reshape(T * n_h, 4),
+        "v": inp["v"].reshape(T * n_h, 3),
+        "beta": inp["beta"].reshape(T * n_h),
+    }
+    delta = fwp_core.make_rule("delta", **{h: rule.hparams[h] for h in ("feature_map", "normalize")})
+    ref = delta.run(flat["q"], flat["k"], flat["v"], beta=flat["beta"])
+    assert_close(tr.outputs, ref.outputs[n_h - 1 :: n_h], 1e-12)
+    assert_close(tr.weights[1:], ref.weights[n_h::n_h], 1e-12)
+    assert_close(tr.retrieved, ref.retrieved[::n_h], 1e-12)  # read with the first sub-step's key
+    # and a gate decays once per token, before its first sub-step: gated_delta on the interleaved sequence
+    gate = torch.ones(T, n_h, dtype=torch.float64)
+    gate[:, 0] = inp["gate"]
+    gd = fwp_core.make_rule("gated_delta", **{h: rule.hparams[h] for h in ("feature_map", "normalize")})
+    ref_g = gd.run(flat["q"], flat["k"], flat["v"], beta=flat["beta"], gate=gate.reshape(T * n_h))
+    assert_close(rule.run(**inp).outputs, ref_g.outputs[n_h - 1 :: n_h], 1e-12)

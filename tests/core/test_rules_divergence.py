@@ -19,7 +19,7 @@ def _gaussian(T, d, seed, batch=()):
             torch.randn(*batch, T, 3, generator=g, dtype=DT))
 
 
-def _check_split(tr, at, device_type="cpu"):
+def _check_split(tr, at):
     """Every field finite before step ``at`` and NaN from it on (single sequence)."""
     assert torch.isfinite(tr.weights[:at]).all(), "W_0..W_{at-1} must be finite"
     assert torch.isnan(tr.weights[at:]).all(), "W_at.. must be NaN"

@@ -168,3 +168,79 @@ def test_device_is_kept(name, device):
         assert getattr(tr, field).device.type == device, field
     for key, val in tr.final_state.items():
         assert val.device.type == device, key
+
+
+@pytest.mark.parametrize("name", ALL_RULES)
+def test_step_with_default_beta_and_gate_equals_run(name):
+    """No beta and no gate passed: step and run fill in the same defaults (β = 1 or lr, γ or 1 − forget)."""
+    rule, inp = make(name, 6, d_k=4, d_v=3, batch=(2,), seed=13)
+    v = inp["v"] / (2 * inp["v"].norm(dim=-1, keepdim=True))  # ‖v‖ = ½ keeps Oja stable at β = 1
+    tr = rule.run(inp["q"], inp["k"], v)
+    state = None
+    for t in range(6):
+        state, rec = rule.step(state, inp["q"][:, t], inp["k"][:, t], v[:, t])
+        assert_close(rec.weights, tr.weights[:, t + 1], what=f"W_{t + 1}")
+        assert_close(rec.output, tr.outputs[:, t], what=f"y_{t + 1}")
+
+
+@pytest.mark.parametrize("name", ALL_RULES)
+def test_batch_dimensions_broadcast(name):
+    """q with a batch axis, k and v (and β, gate) without: the same as repeating k, v along the batch."""
+    rule, inp = make(name, 8, d_k=4, d_v=3, seed=14)
+    q2 = torch.stack([inp["q"], -inp["q"]])
+    gate = inp["gate"]
+    if fwp_core.RULES[name].gate_kind == "channel":
+        gate = gate.unsqueeze(0)  # (1, T, d_phi); a bare (T, d_phi) is the bug in the xfail tests below
+    tr = rule.run(q2, inp["k"], inp["v"], beta=inp["beta"], gate=gate)
+    assert tr.outputs.shape[0] == 2 and tr.weights.shape[0] == 2
+    for i in range(2):
+        one = rule.run(q2[i], inp["k"], inp["v"], beta=inp["beta"], gate=inp["gate"])
+        assert_close(tr.outputs[i], one.outputs, what=f"outputs[{i}]")
+        assert_close(tr.weights[i], one.weights, what=f"weights[{i}]")
+
+
+def _channel_rules():
+    return [n for n in ALL_RULES if fwp_core.RULES[n].gate_kind == "channel"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: fwp_core/rules/base.py Rule._expand_gate decides 'per-channel' only when gate.dim() == len(batch) + 2, "
+    "so a per-channel gate (T, d_phi) shared by a batch is read as a scalar gate of shape (batch, T): "
+    "silently wrong when the batch shape equals (T,) with d_phi == T"))
+@pytest.mark.parametrize("name", _channel_rules())
+def test_per_channel_gate_broadcasts_over_batch_when_batch_equals_T(name):
+    T = d = B = 4
+    rule, inp = make(name, T, d_k=d, d_v=2, batch=(B,), seed=15)
+    a = inp["gate"][0]  # (T, d_phi): one per-channel gate for the whole batch, like beta (T,) is allowed to be
+    assert a.shape == (T, rule.phi.out_dim(d))
+    tr = rule.run(inp["q"], inp["k"], inp["v"], beta=inp["beta"], gate=a)
+    ref = rule.run(inp["q"], inp["k"], inp["v"], beta=inp["beta"], gate=a.expand(B, T, d))
+    assert_close(tr.outputs, ref.outputs)
+    assert tr.gate.shape == (B, T, d)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: fwp_core/rules/base.py Rule._expand_gate rejects a per-channel gate (T, d_phi) for batched inputs "
+    "('gate must be a scalar or broadcast to shape (B, T)') although beta (T,) broadcasts over the batch"))
+@pytest.mark.parametrize("name", _channel_rules())
+def test_per_channel_gate_broadcasts_over_batch(name):
+    rule, inp = make(name, 5, d_k=4, d_v=2, batch=(2,), seed=16)
+    a = inp["gate"][0]  # (T, d_phi)
+    tr = rule.run(inp["q"], inp["k"], inp["v"], beta=inp["beta"], gate=a)
+    ref = rule.run(inp["q"], inp["k"], inp["v"], beta=inp["beta"], gate=a.expand(2, 5, a.shape[-1]))
+    assert_close(tr.outputs, ref.outputs)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: fwp_core/rules/base.py Rule.step treats a per-channel gate (d_phi,) as per-channel only when "
+    "gate.dim() == k_t.dim(); with batched k_t (B, d) it becomes a per-batch scalar gate (silently wrong when B == d_phi)"))
+@pytest.mark.parametrize("name", _channel_rules())
+def test_step_per_channel_gate_broadcasts_over_batch(name):
+    B = d = 4
+    rule, inp = make(name, 1, d_k=d, d_v=2, batch=(B,), seed=17)
+    W0 = torch.randn(B, 2, rule.phi.out_dim(d), dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    a = inp["gate"][0, 0]  # (d_phi,): one per-channel gate for the whole batch
+    x = {key: None if val is None else val[:, 0] for key, val in inp.items()}
+    _, rec = rule.step({"W": W0}, x["q"], x["k"], x["v"], beta=x["beta"], gate=a)
+    _, ref = rule.step({"W": W0}, x["q"], x["k"], x["v"], beta=x["beta"], gate=a.expand(B, a.shape[0]))
+    assert_close(rec.weights, ref.weights)
