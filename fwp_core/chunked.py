@@ -51,15 +51,18 @@ def chunked_gated_delta(
     """
     T = k.shape[-2]
     C = min(chunk_size, T)
-    if alpha is None:
-        alpha = torch.ones_like(beta)
     qc, kc, vc = _split(q, -2, C, 0.0), _split(k, -2, C, 0.0), _split(v, -2, C, 0.0)  # (..., N, C, d)
-    bc, ac = _split(beta, -1, C, 0.0), _split(alpha, -1, C, 1.0)  # (..., N, C)
+    bc = _split(beta, -1, C, 0.0)  # (..., N, C)
     N = kc.shape[-3]
-    # 1. decays inside each chunk
-    b = torch.cumprod(ac, dim=-1)  # (..., N, C)
-    G = decay_products(ac)  # (..., N, C, C)
-    to_end = G[..., -1, :]  # (..., N, C)  Π_{r=s+1..last} α_r
+    # 1. decays inside each chunk (none without a gate: Γ is the causal mask, b ≡ 1)
+    if alpha is None:
+        G = torch.ones(C, C, dtype=k.dtype, device=k.device).tril()  # (C, C)
+        b = torch.ones_like(bc)
+    else:
+        ac = _split(alpha, -1, C, 1.0)
+        b = torch.cumprod(ac, dim=-1)  # (..., N, C)
+        G = decay_products(ac)  # (..., N, C, C)
+    to_end = G[..., -1, :]  # (..., N, C) or (C,): Π_{r=s+1..last} α_r
     # 2. all chunks at once: WY correction and causal scores
     if correct:
         eye = torch.eye(C, dtype=k.dtype, device=k.device)
@@ -79,7 +82,8 @@ def chunked_gated_delta(
             U_n = U_n - TK[..., n, :, :] @ S.transpose(-1, -2)  # (..., C, d_v)
         Us.append(U_n)
         Ss.append(S)
-        S = b[..., n, -1, None, None] * S + (U_n * to_end[..., n, :, None]).transpose(-1, -2) @ kc[..., n, :, :]
+        end = to_end if alpha is None else to_end[..., n, :]
+        S = b[..., n, -1, None, None] * S + (U_n * end.unsqueeze(-1)).transpose(-1, -2) @ kc[..., n, :, :]
     U = torch.stack(Us, dim=-3)  # (..., N, C, d_v)
     Sn = torch.stack(Ss, dim=-3)  # (..., N, d_v, d_phi) state entering each chunk
     # 4. all chunks at once: outputs

@@ -204,10 +204,12 @@ class Rule:
         check_finite(t, "gate")
         if bool(((t < 0) | (t > 1)).any()):
             raise ValueError("gate values must lie in [0, 1] (1 keeps everything, 0 forgets everything)")
-        if self.gate_kind == "channel" and t.dim() == len(shape) + 1:
-            if t.shape[-1] != d_phi:
-                raise ValueError(f"a per-channel gate needs last dimension d_phi = {d_phi}, got {t.shape[-1]}")
+        T = shape[-1]
+        if self.gate_kind == "channel" and t.dim() >= 2 and tuple(t.shape[-2:]) == (T, d_phi):
+            # per-channel: trailing axes (T, d_phi); leading axes broadcast over the batch like β's
             return self._expand(t, 1.0, "gate", (*shape, d_phi), dtype, device)
+        if self.gate_kind == "channel" and t.dim() == len(shape) + 1:
+            raise ValueError(f"a per-channel gate needs trailing axes (T, d_phi) = ({T}, {d_phi}), got {tuple(t.shape)}")
         return self._expand(t, 1.0, "gate", shape, dtype, device)
 
     def _initial(self, p: Prepared, initial_state: Any) -> State:
@@ -282,7 +284,8 @@ class Rule:
         gate_l = None
         if gate is not None:
             g = as_tensor(gate, "gate")
-            per_channel = self.gate_kind == "channel" and g.dim() == k_t.dim() - kd + 1
+            d_phi = self.phi.out_dim(k_t.shape[-1])
+            per_channel = self.gate_kind == "channel" and g.dim() >= 1 and g.shape[-1] == d_phi
             gate_l = self._lift(g, 1 if per_channel else 0)
         p = self._prepare(q_t.unsqueeze(-2), k_t.unsqueeze(lift), v_t.unsqueeze(lift), beta_l, gate_l)
         if state is None:

@@ -202,7 +202,7 @@ def test_per_channel_gate_needs_d_phi():
     rule = fwp_core.make_rule("gla", feature_map="dpfp", nu=2)  # d_phi = 2·4·2 = 16
     _, inp = make("gla", 5, d_k=4, seed=4, rule=rule)
     assert inp["gate"].shape == (5, 16)
-    with pytest.raises(ValueError, match=r"a per-channel gate needs last dimension d_phi = 16, got 4"):
+    with pytest.raises(ValueError, match=r"a per-channel gate needs trailing axes \(T, d_phi\) = \(5, 16\), got \(5, 4\)"):
         _call(rule, inp, gate=torch.full((5, 4), 0.9, dtype=DT))
 
 

@@ -190,7 +190,7 @@ def test_batch_dimensions_broadcast(name):
     q2 = torch.stack([inp["q"], -inp["q"]])
     gate = inp["gate"]
     if fwp_core.RULES[name].gate_kind == "channel":
-        gate = gate.unsqueeze(0)  # (1, T, d_phi); a bare (T, d_phi) is the bug in the xfail tests below
+        gate = gate.unsqueeze(0)  # (1, T, d_phi); a bare (T, d_phi) broadcasts too (tests below)
     tr = rule.run(q2, inp["k"], inp["v"], beta=inp["beta"], gate=gate)
     assert tr.outputs.shape[0] == 2 and tr.weights.shape[0] == 2
     for i in range(2):
@@ -203,10 +203,6 @@ def _channel_rules():
     return [n for n in ALL_RULES if fwp_core.RULES[n].gate_kind == "channel"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fwp_core/rules/base.py Rule._expand_gate decides 'per-channel' only when gate.dim() == len(batch) + 2, "
-    "so a per-channel gate (T, d_phi) shared by a batch is read as a scalar gate of shape (batch, T): "
-    "silently wrong when the batch shape equals (T,) with d_phi == T"))
 @pytest.mark.parametrize("name", _channel_rules())
 def test_per_channel_gate_broadcasts_over_batch_when_batch_equals_T(name):
     T = d = B = 4
@@ -219,9 +215,6 @@ def test_per_channel_gate_broadcasts_over_batch_when_batch_equals_T(name):
     assert tr.gate.shape == (B, T, d)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fwp_core/rules/base.py Rule._expand_gate rejects a per-channel gate (T, d_phi) for batched inputs "
-    "('gate must be a scalar or broadcast to shape (B, T)') although beta (T,) broadcasts over the batch"))
 @pytest.mark.parametrize("name", _channel_rules())
 def test_per_channel_gate_broadcasts_over_batch(name):
     rule, inp = make(name, 5, d_k=4, d_v=2, batch=(2,), seed=16)
@@ -231,9 +224,6 @@ def test_per_channel_gate_broadcasts_over_batch(name):
     assert_close(tr.outputs, ref.outputs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: fwp_core/rules/base.py Rule.step treats a per-channel gate (d_phi,) as per-channel only when "
-    "gate.dim() == k_t.dim(); with batched k_t (B, d) it becomes a per-batch scalar gate (silently wrong when B == d_phi)"))
 @pytest.mark.parametrize("name", _channel_rules())
 def test_step_per_channel_gate_broadcasts_over_batch(name):
     B = d = 4
