@@ -114,6 +114,7 @@ class ExplorerResult:
     parallel_outputs: np.ndarray | None  # (T, d_v)
     zmax: float  # one colour range for the weights figure over all valid steps
     T: int
+    panels: dict[str, np.ndarray | None]  # the attention view's matrices (see attention_panels)
 
     @property
     def valid(self) -> int:
@@ -147,18 +148,19 @@ def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None
     return ExplorerResult(
         cfg=cfg, tokens=ep.tokens, trace=trace, form=form,
         parallel_outputs=None if form is None else form.outputs.numpy(), zmax=zmax, T=ep.T,
+        panels=attention_panels(trace, form, cfg.rule),
     )
 
 
-def attention_panels(result: ExplorerResult) -> dict[str, np.ndarray | None]:
+def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, rule: str) -> dict[str, np.ndarray | None]:
     """The matrices of the attention view: ``scores`` (QKᵀ ⊙ M) always; ``attention`` for additive rules;
     ``correction`` and ``pseudo_values`` for delta-type rules. DeltaProduct's parallel form runs over
-    interleaved sub-steps, so only its token-level scores (first sub-step keys) are drawn."""
-    tr, form, n = result.trace, result.form, result.valid  # a diverged run is cut before its first bad step
-    keys = tr.keys.reshape(tr.T, -1, tr.keys.shape[-1])[:n, 0]  # (n, d_phi) first sub-step
-    scores = torch.tril(tr.queries[:n] @ keys.T).numpy()
-    spec = fwp_core.get_spec(result.cfg.rule)
-    if form is None or spec.substeps:
+    interleaved sub-steps, so only its token-level scores (first sub-step keys) are drawn. A diverged run
+    is cut before its first bad step."""
+    n = trace.valid_steps
+    keys = trace.keys.reshape(trace.T, -1, trace.keys.shape[-1])[:n, 0]  # (n, d_phi) first sub-step
+    scores = torch.tril(trace.queries[:n] @ keys.T).numpy()
+    if form is None or fwp_core.get_spec(rule).substeps:
         return dict(scores=scores, attention=None, correction=None, pseudo_values=None)
     if form.correction is not None:
         return dict(scores=scores, attention=None, correction=form.correction[:n, :n].numpy(), pseudo_values=form.values[:n].numpy())

@@ -8,6 +8,8 @@ builders receive finite arrays (the pages cut a diverged trace before its first 
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -56,6 +58,59 @@ def contribution_labels(updates: np.ndarray, tokens: Sequence[str], t: int, top:
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _grid(rows: int, cols: int, row_heights: tuple | None, column_widths: tuple | None, hspace: float, vspace: float,
+          n_titles: int) -> str:
+    """The layout of a subplot grid as JSON (built once per shape; per-step figures copy it)."""
+    fig = make_subplots(rows=rows, cols=cols, row_heights=list(row_heights) if row_heights else None,
+                        column_widths=list(column_widths) if column_widths else None, horizontal_spacing=hspace,
+                        vertical_spacing=vspace, subplot_titles=[f"__title{i}__" for i in range(n_titles)] or None)
+    return json.dumps(fig.layout.to_plotly_json())
+
+
+def _layout(rows: int, cols: int, titles: Sequence[str] = (), *, row_heights=None, column_widths=None, hspace: float = 0.05,
+            vspace: float = 0.1) -> dict:
+    """A fresh subplot layout dict with the given panel titles (empty titles are dropped)."""
+    layout = json.loads(_grid(rows, cols, tuple(row_heights) if row_heights else None,
+                              tuple(column_widths) if column_widths else None, hspace, vspace, len(titles)))
+    notes = []
+    for a in layout.get("annotations", []):
+        i = int(a["text"].strip("_").removeprefix("title"))
+        if titles[i]:
+            notes.append({**a, "text": titles[i]})
+    layout["annotations"] = notes
+    return layout
+
+
+def _axes(n: int) -> tuple[str, str]:
+    """Trace axis references of the n-th subplot (row-major, from 1)."""
+    return ("x", "y") if n == 1 else (f"x{n}", f"y{n}")
+
+
+def _axis(layout: dict, kind: str, n: int, **props) -> None:
+    layout.setdefault(f"{kind}axis{'' if n == 1 else n}", {}).update(props)
+
+
+def _hm(n: int, z, name: str, hover: str, *, x=None, y=None, customdata=None) -> dict:
+    """A heatmap trace dict on subplot n sharing the figure's colour axis."""
+    xa, ya = _axes(n)
+    tr = dict(type="heatmap", z=np.asarray(z, dtype=float), name=name, coloraxis="coloraxis", xaxis=xa, yaxis=ya,
+              hovertemplate=hover)
+    if x is not None:
+        tr["x"] = x
+    if y is not None:
+        tr["y"] = y
+    if customdata is not None:
+        tr["customdata"] = customdata
+    return tr
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """Assemble without plotly's per-property validation: the builders below emit known-good dicts, and
+    validation would cost tens of milliseconds on every step."""
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
@@ -63,37 +118,34 @@ def weights_figure(
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t) and y_t beside,
     φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are named ``W_t-1``, ``update``, ``W_t``,
     ``values``, ``key``, ``query``. One colour range (``zmax``) for the whole figure."""
-    fig = make_subplots(
-        rows=2, cols=4, row_heights=[0.82, 0.18], column_widths=[0.3, 0.3, 0.3, 0.1], vertical_spacing=0.1,
-        horizontal_spacing=0.05,
-        subplot_titles=(f"W<sub>{t - 1}</sub> (before)", f"update at step {t}", f"W<sub>{t}</sub> (after)",
-                        "v, r, y", "", "", "", ""),
-    )
+    layout = _layout(2, 4, (f"W<sub>{t - 1}</sub> (before)", f"update at step {t}", f"W<sub>{t}</sub> (after)", "v, r, y",
+                            "", "", "", ""), row_heights=(0.82, 0.18), column_widths=(0.3, 0.3, 0.3, 0.1))
     cell = "%{z:.4f}"
-    fig.add_trace(_heat(W_prev, "W_t-1", hover=f"W_{t - 1}[%{{y}}, %{{x}}] = {cell}<extra></extra>"), 1, 1)
-    fig.add_trace(_heat(update, "update", hover=f"ΔW[%{{y}}, %{{x}}] = {cell}<extra></extra>"), 1, 2)
     wt_hover = f"W_{t}[%{{y}}, %{{x}}] = {cell}"
     if hover is not None:
         wt_hover += "<br>largest writes to this cell:<br>%{customdata}"
-    fig.add_trace(_heat(W_t, "W_t", hover=wt_hover + "<extra></extra>", customdata=hover), 1, 3)
-    vecs = np.stack([value, retrieved, output], axis=1)  # (d_v, 3)
-    fig.add_trace(_heat(vecs, "values", x=["v", "r", "y"], hover="%{x}[%{y}] = %{z:.4f}<extra></extra>"), 1, 4)
     cols = np.arange(len(key))
-    fig.add_trace(_heat(key[None, :], "key", x=cols, y=[f"φ(k{t})"], hover="φ(k)[%{x}] = %{z:.4f}<extra></extra>"), 2, 2)
-    fig.add_trace(_heat(query[None, :], "query", x=cols, y=[f"φ(q{t})"], hover="φ(q)[%{x}] = %{z:.4f}<extra></extra>"), 2, 3)
-    for c in (1, 2, 3, 4):
-        fig.update_yaxes(autorange="reversed", row=1, col=c)
-    fig.update_xaxes(title_text="key dim →", row=1, col=1)
-    fig.update_yaxes(title_text="value dim ↓", row=1, col=1)
-    for c in (2, 3):
-        fig.update_xaxes(title_text="key dim →", row=2, col=c)
-    for c in (1, 4):
-        fig.update_xaxes(visible=False, row=2, col=c)
-        fig.update_yaxes(visible=False, row=2, col=c)
-    fig.update_layout(
-        **_coloraxis(zmax, "value"), height=430, margin=dict(l=50, r=20, t=50, b=30), font=FONT, title=title or None,
-    )
-    return fig
+    traces = [
+        _hm(1, W_prev, "W_t-1", f"W_{t - 1}[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
+        _hm(2, update, "update", f"ΔW[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
+        _hm(3, W_t, "W_t", wt_hover + "<extra></extra>", customdata=hover),
+        _hm(4, np.stack([value, retrieved, output], axis=1), "values", "%{x}[%{y}] = %{z:.4f}<extra></extra>", x=["v", "r", "y"]),
+        _hm(6, key[None, :], "key", "φ(k)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(k{t})"]),
+        _hm(7, query[None, :], "query", "φ(q)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(q{t})"]),
+    ]
+    for n in (1, 2, 3, 4):
+        _axis(layout, "y", n, autorange="reversed")
+    _axis(layout, "x", 1, title=dict(text="key dim →"))
+    _axis(layout, "y", 1, title=dict(text="value dim ↓"))
+    for n in (6, 7):
+        _axis(layout, "x", n, title=dict(text="key dim →"))
+    for n in (5, 8):
+        _axis(layout, "x", n, visible=False)
+        _axis(layout, "y", n, visible=False)
+    layout.update(_coloraxis(zmax, "value"), height=430, margin=dict(l=50, r=20, t=50, b=30), font=FONT)
+    if title:
+        layout["title"] = dict(text=title)
+    return _figure(traces, layout)
 
 
 def attention_figure(
@@ -110,11 +162,10 @@ def attention_figure(
     lo = max(0, min(t, T) - window) if T > window else 0
     hi = min(T, lo + window)
     idx = np.arange(lo, hi)
-    labels = [f"{s + 1}:{tokens[s]}" if s < len(tokens) else str(s + 1) for s in idx]
-    panels: list[tuple[str, np.ndarray, list]] = []
+    labels = idx + 1  # numeric token axes: category axes of many strings are slow to draw on every step
     if correction is not None and pseudo_values is not None:
         panels = [("scores", scores[np.ix_(idx, idx)], labels), ("correction", correction[np.ix_(idx, idx)], labels),
-                  ("pseudo_values", pseudo_values[idx], list(range(pseudo_values.shape[1])))]
+                  ("pseudo_values", pseudo_values[idx], np.arange(pseudo_values.shape[1]))]
         titles = ("QKᵀ ⊙ M", "correction T = (I + L)⁻¹ diag β", "pseudo-values U = T V")
     elif attention is not None:
         panels = [("attention", attention[np.ix_(idx, idx)], labels)]
@@ -122,20 +173,20 @@ def attention_figure(
     else:
         panels = [("scores", scores[np.ix_(idx, idx)], labels)]
         titles = ("QKᵀ ⊙ M (this rule has no parallel form)",)
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=titles, horizontal_spacing=0.1,
-                        column_widths=[0.37, 0.37, 0.26] if len(panels) == 3 else None)
+    layout = _layout(1, len(panels), titles, column_widths=(0.37, 0.37, 0.26) if len(panels) == 3 else None, hspace=0.1)
     zmax = symmetric_range(*[p[1] for p in panels])
-    for c, (name, z, xlab) in enumerate(panels, start=1):
-        fig.add_trace(_heat(z, name, x=xlab, y=labels, hover=name + "[%{y}, %{x}] = %{z:.4f}<extra></extra>"), 1, c)
-        fig.update_yaxes(autorange="reversed", row=1, col=c, showticklabels=c == 1 and len(labels) <= 64)
-        fig.update_xaxes(showticklabels=len(xlab) <= 32, row=1, col=c, title_text="value dim →" if name == "pseudo_values" else "token s →")
+    traces, shapes = [], []
+    for n, (name, z, xlab) in enumerate(panels, start=1):
+        traces.append(_hm(n, z, name, name + "[t=%{y}, %{x}] = %{z:.4f}<extra></extra>", x=xlab, y=labels))
+        _axis(layout, "y", n, autorange="reversed", showticklabels=n == 1)
+        _axis(layout, "x", n, title=dict(text="value dim →" if name == "pseudo_values" else "token s →"))
         if name != "pseudo_values" and lo <= t - 1 < hi:
-            r = t - 1 - lo
-            fig.add_shape(type="rect", x0=-0.5, x1=len(labels) - 0.5, y0=r - 0.5, y1=r + 0.5,
-                          line=dict(color="#111", width=2), row=1, col=c)
-    fig.update_yaxes(title_text="token t ↓", row=1, col=1)
-    fig.update_layout(**_coloraxis(zmax, "weight"), height=440, margin=dict(l=60, r=20, t=50, b=40), font=FONT)
-    return fig
+            xa, ya = _axes(n)
+            shapes.append(dict(type="rect", xref=xa, yref=ya, x0=lo + 0.5, x1=hi + 0.5, y0=t - 0.5, y1=t + 0.5,
+                               line=dict(color="#111", width=2)))
+    _axis(layout, "y", 1, title=dict(text="token t ↓"))
+    layout.update(_coloraxis(zmax, "weight"), shapes=shapes, height=440, margin=dict(l=60, r=20, t=50, b=40), font=FONT)
+    return _figure(traces, layout)
 
 
 def retrieval_error_figure(
@@ -145,39 +196,42 @@ def retrieval_error_figure(
     """Retrieval error ‖v_t − W_{t−1}φ(k_t)‖ over time for one or more rules, with a cursor at t; beside it,
     the eigenvalues of step t's transition in the complex plane with the unit circle (one rule only)."""
     cols = 2 if eigenvalues is not None else 1
-    fig = make_subplots(rows=1, cols=cols, column_widths=[0.68, 0.32] if cols == 2 else None, horizontal_spacing=0.1,
-                        subplot_titles=("retrieval error before each write", f"eigenvalues of step {t}'s transition")[:cols])
+    layout = _layout(1, cols, ("retrieval error before each write", f"eigenvalues of step {t}'s transition")[:cols],
+                     column_widths=(0.68, 0.32) if cols == 2 else None, hspace=0.1)
     n = T or max(len(e) for e in errors.values())
+    traces: list[dict] = []
+    shapes = [dict(type="line", xref="x", yref="y domain", x0=t, x1=t, y0=0, y1=1, line=dict(color="#555", width=1.5))]
     for i, (name, err) in enumerate(errors.items()):
+        color = RULE_COLORS[i % len(RULE_COLORS)]
         err = np.asarray(err, dtype=float)
         steps = np.arange(1, len(err) + 1)
         ok = np.isfinite(err)
-        fig.add_trace(go.Scatter(x=steps[ok], y=err[ok], mode="lines+markers" if len(err) <= 64 else "lines", name=name,
-                                 line=dict(color=RULE_COLORS[i % len(RULE_COLORS)]), legendgroup=name,
-                                 hovertemplate=f"{name}: step %{{x}}, error %{{y:.4f}}<extra></extra>"), 1, 1)
+        traces.append(dict(type="scatter", x=steps[ok], y=err[ok], mode="lines+markers" if len(err) <= 64 else "lines",
+                           name=name, line=dict(color=color), legendgroup=name,
+                           hovertemplate=f"{name}: step %{{x}}, error %{{y:.4f}}<extra></extra>"))
         if 1 <= t <= len(err) and ok[t - 1]:
-            fig.add_trace(go.Scatter(x=[t], y=[err[t - 1]], mode="markers", showlegend=False, legendgroup=name,
-                                     marker=dict(size=11, color=RULE_COLORS[i % len(RULE_COLORS)], line=dict(color="#111", width=1.5)),
-                                     name=f"{name} at t", hoverinfo="skip"), 1, 1)
+            traces.append(dict(type="scatter", x=[t], y=[err[t - 1]], mode="markers", showlegend=False, legendgroup=name,
+                               name=f"{name} at t", hoverinfo="skip",
+                               marker=dict(size=11, color=color, line=dict(color="#111", width=1.5))))
         d = (diverged_at or {}).get(name)
         if d is not None:
-            fig.add_vline(x=d, line=dict(color=RULE_COLORS[i % len(RULE_COLORS)], dash="dot"), row=1, col=1)
-    fig.add_vline(x=t, line=dict(color="#555", width=1.5), row=1, col=1)
-    fig.update_xaxes(title_text="step t", range=[0.5, n + 0.5], row=1, col=1)
-    fig.update_yaxes(title_text="‖v − r‖", rangemode="tozero", row=1, col=1)
+            shapes.append(dict(type="line", xref="x", yref="y domain", x0=d, x1=d, y0=0, y1=1, line=dict(color=color, dash="dot")))
+    _axis(layout, "x", 1, title=dict(text="step t"), range=[0.5, n + 0.5])
+    _axis(layout, "y", 1, title=dict(text="‖v − r‖"), rangemode="tozero")
     if eigenvalues is not None:
         th = np.linspace(0, 2 * np.pi, 181)
-        fig.add_trace(go.Scatter(x=np.cos(th), y=np.sin(th), mode="lines", line=dict(color="#999", dash="dot"),
-                                 name="unit circle", hoverinfo="skip", showlegend=False), 1, 2)
         ev = np.asarray(eigenvalues)
-        fig.add_trace(go.Scatter(x=ev.real, y=ev.imag, mode="markers", name="eigenvalues", showlegend=False,
-                                 marker=dict(size=9, color="#c0392b"), hovertemplate="λ = %{x:.4f} %{y:+.4f}i<extra></extra>"), 1, 2)
+        traces.append(dict(type="scatter", x=np.cos(th), y=np.sin(th), mode="lines", line=dict(color="#999", dash="dot"),
+                           name="unit circle", hoverinfo="skip", showlegend=False, xaxis="x2", yaxis="y2"))
+        traces.append(dict(type="scatter", x=ev.real, y=ev.imag, mode="markers", name="eigenvalues", showlegend=False,
+                           marker=dict(size=9, color="#c0392b"), hovertemplate="λ = %{x:.4f} %{y:+.4f}i<extra></extra>",
+                           xaxis="x2", yaxis="y2"))
         r = max(1.2, float(np.abs(ev).max()) * 1.1 if ev.size else 1.2)
-        fig.update_xaxes(range=[-r, r], title_text="Re λ", row=1, col=2)
-        fig.update_yaxes(range=[-r, r], title_text="Im λ", scaleanchor="x2", row=1, col=2)
-    fig.update_layout(height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT,
-                      legend=dict(orientation="h", y=-0.25), showlegend=len(errors) > 1)
-    return fig
+        _axis(layout, "x", 2, range=[-r, r], title=dict(text="Re λ"))
+        _axis(layout, "y", 2, range=[-r, r], title=dict(text="Im λ"), scaleanchor="x2")
+    layout.update(shapes=shapes, height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT,
+                  legend=dict(orientation="h", y=-0.25), showlegend=len(errors) > 1)
+    return _figure(traces, layout)
 
 
 def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, tokens: Sequence[str], zmax: float, frame_ms: int = 33) -> go.Figure:
@@ -222,4 +276,471 @@ def write_read_figure(W: np.ndarray, key: np.ndarray, value: np.ndarray, read: n
     fig.update_yaxes(title_text="key dim ↓", row=1, col=2)
     fig.update_xaxes(title_text="key dim →", row=1, col=1)
     fig.update_layout(**_coloraxis(zmax, "value"), height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- lab pages
+# Builders of the Compare, Capacity and Forms pages (pages/compare.py, capacity.py, forms.py).
+
+
+def compare_weights_figure(
+    panels: Sequence[tuple[str, np.ndarray | None, str]], zmax: float, *, colors: Sequence[str] | None = None,
+) -> go.Figure:
+    """W_t of several rules side by side on one colour range (``zmax``, fixed over all rules and all t).
+
+    panels: (trace name, matrix (d_v, d_phi) or None for a rule without a fixed-size state, subplot title).
+    Column widths follow each matrix's key dimension."""
+    n = len(panels)
+    widths = [max(1, (p[1].shape[1] if p[1] is not None else 8)) for p in panels]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[p[2] for p in panels], horizontal_spacing=0.04 if n > 2 else 0.06,
+                        column_widths=[w / sum(widths) for w in widths])
+    for c, (name, W, _title) in enumerate(panels, start=1):
+        if W is None:
+            dom = fig.layout[f"xaxis{c if c > 1 else ''}"].domain
+            fig.add_annotation(text="no fixed-size state:<br>the memory is the cache<br>of all keys and values", showarrow=False,
+                               xref="paper", yref="paper", x=(dom[0] + dom[1]) / 2, y=0.5, font=dict(size=12, color="#555"))
+            fig.update_xaxes(visible=False, row=1, col=c)
+            fig.update_yaxes(visible=False, row=1, col=c)
+            continue
+        fig.add_trace(_heat(W, name, hover=name + ": W[%{y}, %{x}] = %{z:.4f}<extra></extra>"), 1, c)
+        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        fig.update_xaxes(title_text="key dim →", row=1, col=c)
+    fig.update_yaxes(title_text="value dim ↓", row=1, col=1)
+    if colors:
+        for i, ann in enumerate(fig.layout.annotations[:n]):
+            ann.font = dict(color=colors[i % len(colors)], size=13)
+    fig.update_layout(**_coloraxis(zmax, "value"), height=360, margin=dict(l=50, r=20, t=50, b=40), font=FONT)
+    return fig
+
+
+def recall_errors_figure(errors: dict[str, tuple[np.ndarray, np.ndarray]], t: int, T: int,
+                         colors: dict[str, str] | None = None) -> go.Figure:
+    """Relative recall error ‖v_i − W_t φ(k_i)‖ / ‖v_i‖ of every pair still stored after step t, by the step i that
+    wrote it, one line per rule (traces named after the rules); a dotted line at 1, what an empty memory returns."""
+    fig = go.Figure()
+    for i, (name, (steps, err)) in enumerate(errors.items()):
+        steps, err = np.asarray(steps), np.asarray(err, dtype=float)
+        ok = np.isfinite(err)
+        color = (colors or {}).get(name, RULE_COLORS[i % len(RULE_COLORS)])
+        fig.add_trace(go.Scatter(x=steps[ok], y=err[ok], mode="lines+markers" if len(err) <= 64 else "lines", name=name,
+                                 line=dict(color=color), marker=dict(size=6),
+                                 hovertemplate=f"{name}: pair written at step %{{x}}, recall error %{{y:.4f}}<extra></extra>"))
+    fig.add_hline(y=1.0, line=dict(color="#888", dash="dot"), annotation_text="1 = forgotten (reads 0)",
+                  annotation_position="top left")
+    fig.update_xaxes(title_text="pair written at step i", range=[0.5, max(T, 1) + 0.5])
+    fig.update_yaxes(title_text="‖v_i − W_t φ(k_i)‖ / ‖v_i‖", rangemode="tozero")
+    fig.update_layout(title=dict(text=f"recall of every stored pair from the memory after step {t}", font=dict(size=13)),
+                      height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def capacity_figure(
+    curves: dict[str, dict], *, theory: tuple[np.ndarray, np.ndarray] | None = None, title: str = "",
+    ytitle: str = "relative recall error ‖v − Wφ(k)‖ / ‖v‖", d_k: int | None = None,
+) -> go.Figure:
+    """Recall error against the number of stored pairs N: one line per curve (its mean over seeds, trace named
+    after the curve) with a ±1 std band (trace ``<name> ± std``), the theory line (trace ``theory``) and, for a
+    curve that diverged, a marker where it was cut.
+
+    curves: name → dict(n, mean, std, diverged_at_n)."""
+    fig = go.Figure()
+    for i, (name, c) in enumerate(curves.items()):
+        color = RULE_COLORS[i % len(RULE_COLORS)]
+        n, mean, std = np.asarray(c["n"]), np.asarray(c["mean"], dtype=float), np.asarray(c["std"], dtype=float)
+        if n.size:
+            band_x = np.concatenate([n, n[::-1]])
+            band_y = np.concatenate([mean + std, np.clip(mean - std, 0, None)[::-1]])
+            fig.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0),
+                                     name=f"{name} ± std", legendgroup=name, showlegend=False, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=n, y=mean, mode="lines", name=name, legendgroup=name, line=dict(color=color, width=2),
+                                     hovertemplate=f"{name}: N = %{{x}}, error %{{y:.3f}}<extra></extra>"))
+        d = c.get("diverged_at_n")
+        if d is not None:
+            y = float(mean[-1]) if mean.size else 0.0
+            fig.add_trace(go.Scatter(x=[d], y=[y], mode="markers+text", marker=dict(symbol="x", size=12, color=color),
+                                     text=[f"{name} diverged at N = {d}"], textposition="top center", name=f"{name} diverged",
+                                     legendgroup=name, showlegend=not n.size, hoverinfo="skip"))
+    if theory is not None:
+        fig.add_trace(go.Scatter(x=theory[0], y=theory[1], mode="lines", name="theory", line=dict(color="#111", dash="dash"),
+                                 hovertemplate="√((N−1)/d_k) at N = %{x}: %{y:.3f}<extra></extra>"))
+    if d_k is not None:
+        fig.add_vline(x=d_k, line=dict(color="#999", dash="dot"), annotation_text="N = d_k", annotation_position="top left")
+    fig.update_xaxes(title_text="pairs stored N")
+    fig.update_yaxes(title_text=ytitle, rangemode="tozero")
+    fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=400,
+                      margin=dict(l=60, r=20, t=40 if title else 20, b=40), font=FONT, legend=dict(orientation="h", y=-0.18))
+    return fig
+
+
+def recency_figure(profiles: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """Relative recall error of each pair by its age (0 = the newest write), mean ± std over seeds."""
+    fig = go.Figure()
+    for i, (name, (mean, std)) in enumerate(profiles.items()):
+        color = RULE_COLORS[i % len(RULE_COLORS)]
+        mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+        age = np.arange(len(mean))
+        fig.add_trace(go.Scatter(x=np.concatenate([age, age[::-1]]), y=np.concatenate([mean + std, np.clip(mean - std, 0, None)[::-1]]),
+                                 fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False,
+                                 legendgroup=name, name=f"{name} ± std", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=age, y=mean, mode="lines", name=name, legendgroup=name, line=dict(color=color, width=2),
+                                 hovertemplate=f"{name}: age %{{x}}, error %{{y:.3f}}<extra></extra>"))
+    fig.update_xaxes(title_text="age of the pair (0 = written last)")
+    fig.update_yaxes(title_text="relative recall error", rangemode="tozero")
+    fig.update_layout(height=340, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def vectors_figure(columns: dict[str, np.ndarray], zmax: float, *, ytitle: str = "value dim ↓", height: int = 300) -> go.Figure:
+    """Vectors side by side as the columns of one heatmap (trace ``vectors``), one colour range."""
+    names = list(columns)
+    z = np.stack([np.asarray(columns[k], dtype=float) for k in names], axis=1)
+    fig = go.Figure(_heat(z, "vectors", x=names, hover="%{x}[%{y}] = %{z:.4f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title_text=ytitle)
+    fig.update_xaxes(side="top")
+    fig.update_layout(**_coloraxis(zmax, "value"), height=height, margin=dict(l=60, r=20, t=40, b=20), font=FONT)
+    return fig
+
+
+def forms_outputs_figure(outputs: dict[str, np.ndarray], zmax: float) -> go.Figure:
+    """The outputs Y (T × d_v) of each form side by side on one colour range (traces named after the forms)."""
+    names = list(outputs)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[f"Y from the {n} form" for n in names], horizontal_spacing=0.05)
+    for c, name in enumerate(names, start=1):
+        fig.add_trace(_heat(outputs[name], name, hover=name + ": y_%{y}[%{x}] = %{z:.6f}<extra></extra>",
+                            y=np.arange(1, outputs[name].shape[0] + 1)), 1, c)
+        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        fig.update_xaxes(title_text="value dim →", row=1, col=c)
+    fig.update_yaxes(title_text="token t ↓", row=1, col=1)
+    fig.update_layout(**_coloraxis(zmax, "y"), height=380, margin=dict(l=50, r=20, t=40, b=40), font=FONT)
+    return fig
+
+
+def matrices_figure(panels: Sequence[tuple[str, str, np.ndarray, str]]) -> go.Figure:
+    """Matrices of the parallel form side by side on one colour range: (trace name, title, matrix, x-axis title).
+    Rows are tokens t (row 1 at the top)."""
+    n = len(panels)
+    widths = [p[2].shape[1] for p in panels]
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[p[1] for p in panels], horizontal_spacing=0.05,
+                        column_widths=[w / sum(widths) for w in widths])
+    for c, (name, _title, z, xtitle) in enumerate(panels, start=1):
+        rows = np.arange(1, z.shape[0] + 1)
+        cols = np.arange(1, z.shape[1] + 1) if xtitle.startswith("token") else np.arange(z.shape[1])
+        fig.add_trace(_heat(z, name, x=cols, y=rows, hover=name + "[%{y}, %{x}] = %{z:.4f}<extra></extra>"), 1, c)
+        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        fig.update_xaxes(title_text=xtitle, row=1, col=c)
+    fig.update_yaxes(title_text="token t ↓", row=1, col=1)
+    zmax = symmetric_range(*[p[2] for p in panels])
+    fig.update_layout(**_coloraxis(zmax, "weight"), height=380, margin=dict(l=50, r=20, t=50, b=40), font=FONT)
+    return fig
+
+
+def chunk_sizes_figure(sizes: np.ndarray, diffs: np.ndarray, chosen: int, floor: float = 1e-17) -> go.Figure:
+    """max |chunked(C) − recurrent| for every chunk size C tried (trace ``max |difference|``), on a log scale;
+    exact zeros are drawn at ``floor``. The chosen C is highlighted and the 1e-9 agreement line drawn."""
+    sizes, diffs = np.asarray(sizes), np.asarray(diffs, dtype=float)
+    shown = np.maximum(diffs, floor)
+    colors = ["#c0392b" if s == chosen else "#2471a3" for s in sizes]
+    fig = go.Figure(go.Bar(x=[str(s) for s in sizes], y=shown, name="max |difference|", marker_color=colors,
+                           customdata=diffs, hovertemplate="C = %{x}: max |difference| = %{customdata:.2e}<extra></extra>"))
+    fig.add_hline(y=1e-9, line=dict(color="#555", dash="dash"), annotation_text="1e-9", annotation_position="top left")
+    fig.update_yaxes(type="log", title_text="max |Y_chunked − Y_recurrent|", range=[np.log10(floor), -6], exponentformat="power")
+    fig.update_xaxes(title_text="chunk size C", type="category")
+    fig.update_layout(height=300, margin=dict(l=60, r=20, t=20, b=40), font=FONT, showlegend=False)
+    return fig
+
+
+def timing_figure(rows: Sequence[dict]) -> go.Figure:
+    """Measured seconds of each form against T on log–log axes (one trace per form)."""
+    fig = go.Figure()
+    forms = list(dict.fromkeys(r["form"] for r in rows))
+    for i, form in enumerate(forms):
+        pts = sorted((r["T"], r["seconds"]) for r in rows if r["form"] == form)
+        fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] * 1e3 for p in pts], mode="lines+markers", name=form,
+                                 line=dict(color=RULE_COLORS[i % len(RULE_COLORS)]),
+                                 hovertemplate=f"{form}: T = %{{x}}, %{{y:.2f}} ms<extra></extra>"))
+    Ts = sorted({r["T"] for r in rows})
+    fig.update_xaxes(type="log", title_text="sequence length T", tickvals=Ts, ticktext=[str(t) for t in Ts])
+    fig.update_yaxes(type="log", title_text="time (ms)", dtick=1, exponentformat="power")
+    fig.update_layout(height=320, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------- biology page
+# Builders of the Biology page (pages/biology.py). Each takes one result of ``fwp_core.biology`` (frozen, read-only
+# numpy arrays; duck-typed, nothing is imported from the core here) and draws only finite values.
+
+_BIO_GREY = "#7f8c8d"
+
+
+def _bio_xy(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """dict(x=..., y=...) of the points where both are finite (for ``go.Scatter(**_bio_xy(x, y))``)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return dict(x=x[ok], y=y[ok])
+
+
+def bio_three_factor_figure(res) -> go.Figure:
+    """Three-factor learning over time (a ``ThreeFactorResult``). Top: the items (pre·post coincidences; traces
+    ``rewarded item`` and ``unrewarded item``), the eligibility trace ‖E_t‖ (trace ``eligibility ‖E_t‖``) and the
+    neuromodulator M_t (trace ``M_t``). Bottom: ‖W_t‖ of the three-factor rule (trace ``three-factor ‖W_t‖``) and of
+    plain Hebbian learning (trace ``Hebbian ‖W_t‖``)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("coincidences leave an eligibility trace; the neuromodulator M_t converts it",
+                                        "what is actually written: ‖W_t‖"))
+    t = np.asarray(res.time, dtype=float)
+    items = np.asarray(res.item_times, dtype=float)
+    rew = np.asarray(res.rewarded, dtype=bool)
+    fig.add_trace(go.Bar(x=t, y=res.modulator, name="M_t", marker_color=RULE_COLORS[4], width=0.7,
+                         hovertemplate="step %{x}: M = %{y:.3f}<extra>neuromodulator</extra>"), 1, 1)
+    fig.add_trace(go.Scatter(**_bio_xy(t, res.eligibility_norm), mode="lines", name="eligibility ‖E_t‖",
+                             line=dict(color=RULE_COLORS[2], width=2),
+                             hovertemplate="step %{x}: ‖E‖ = %{y:.3f}<extra></extra>"), 1, 1)
+    for mask, name, symbol in ((rew, "rewarded item", "star"), (~rew, "unrewarded item", "circle-open")):
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            fig.add_trace(go.Scatter(x=items[mask], y=np.full(mask.sum(), 1.12), mode="markers+text", name=name,
+                                     text=[f"item {i + 1}" for i in idx], textposition="top center",
+                                     marker=dict(symbol=symbol, size=12, color="#17202a"),
+                                     hovertemplate="item presented at step %{x}<extra></extra>"), 1, 1)
+    for name, y, color, dash in (("three-factor ‖W_t‖", res.weight_norm, RULE_COLORS[0], None),
+                                 ("Hebbian ‖W_t‖", res.hebbian_weight_norm, RULE_COLORS[1], "dash")):
+        fig.add_trace(go.Scatter(**_bio_xy(t, y), mode="lines", name=name, line=dict(color=color, width=2, dash=dash),
+                                 line_shape="hv", hovertemplate="step %{x}: ‖W‖ = %{y:.3f}<extra>" + name + "</extra>"), 2, 1)
+    top = max(1.45, float(np.nanmax(np.asarray(res.modulator, dtype=float))) * 1.1)
+    fig.update_yaxes(title_text="activity", range=[0, top], row=1, col=1)
+    fig.update_yaxes(title_text="‖W_t‖_F", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="time step t", row=2, col=1)
+    fig.update_layout(height=480, margin=dict(l=60, r=20, t=40, b=40), font=FONT, bargap=0,
+                      legend=dict(orientation="h", y=-0.14))
+    return fig
+
+
+def bio_stored_figure(res) -> go.Figure:
+    """How strongly each item ended up stored, v_iᵀ W_T k_i (a ``ThreeFactorResult``): bars ``Hebbian`` and
+    ``three-factor`` (overlaid, the narrow one in front), and the equivalent FWP write strength β_s of each item
+    (markers ``β_s``), which equals the three-factor bar because the keys are orthonormal and the values unit."""
+    n = len(res.stored)
+    rew = np.asarray(res.rewarded, dtype=bool)
+    labels = [f"item {i + 1}" + (" ★" if rew[i] else "") for i in range(n)]
+    beta = np.asarray(res.beta_equivalent, dtype=float)[np.asarray(res.item_times, dtype=int) - 1]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=res.hebbian_stored, name="Hebbian", marker_color=RULE_COLORS[1], opacity=0.35, width=0.75,
+                         hovertemplate="%{x}: Hebbian stores %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Bar(x=labels, y=res.stored, name="three-factor", marker_color=RULE_COLORS[0], width=0.35,
+                         hovertemplate="%{x}: three-factor stores %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=labels, y=beta, mode="markers", name="β_s", marker=dict(symbol="diamond", size=11, color="#17202a"),
+                             hovertemplate="%{x}: equivalent write strength β_s = %{y:.4f}<extra></extra>"))
+    fig.update_yaxes(title_text="stored strength v_iᵀ W_T k_i", rangemode="tozero")
+    fig.update_layout(barmode="overlay", height=340, margin=dict(l=60, r=20, t=20, b=40), font=FONT,
+                      legend=dict(orientation="h", y=-0.18))
+    return fig
+
+
+def bio_oja_figure(res) -> go.Figure:
+    """Oja vs plain Hebbian growth over the inputs (an ``OjaResult``). Left: log₁₀ ‖w_t‖ (traces ``Oja`` and
+    ``Hebbian``; 0 means ‖w‖ = 1; the log is finite even where the Hebbian norm overflows). Right: the angle between
+    w_t and the top eigenvector (traces ``Oja angle``, ``Hebbian angle``)."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("weight norm: log₁₀ ‖w_t‖ (0 means ‖w‖ = 1)", "angle to the top eigenvector"))
+    steps = res.steps
+    with np.errstate(divide="ignore"):
+        log_oja = np.log10(np.asarray(res.norm_oja, dtype=float))
+    series = (("Oja", log_oja, res.angle_oja, RULE_COLORS[0]),
+              ("Hebbian", res.log10_norm_hebbian, res.angle_hebbian, RULE_COLORS[1]))
+    for (name, lognorm, angle, color), dash in zip(series, (None, "dash")):
+        xy = _bio_xy(steps, lognorm)
+        fig.add_trace(go.Scatter(**xy, mode="lines", name=name, legendgroup=name, line=dict(color=color, width=2, dash=dash),
+                                 customdata=np.power(10.0, np.clip(xy["y"], -300, 300)),
+                                 hovertemplate=f"{name}: step %{{x}}, ‖w‖ = %{{customdata:.4g}}<extra></extra>"), 1, 1)
+        fig.add_trace(go.Scatter(**_bio_xy(steps, angle), mode="lines", name=f"{name} angle", legendgroup=name,
+                                 showlegend=False, line=dict(color=color, width=2, dash=dash),
+                                 hovertemplate=f"{name}: step %{{x}}, angle %{{y:.2f}}°<extra></extra>"), 1, 2)
+    fig.add_hline(y=0.0, line=dict(color="#555", dash="dot"), row=1, col=1)
+    fig.update_xaxes(title_text="inputs seen t", row=1, col=1)
+    fig.update_xaxes(title_text="inputs seen t", row=1, col=2)
+    fig.update_yaxes(title_text="log₁₀ ‖w_t‖", row=1, col=1)
+    fig.update_yaxes(title_text="degrees", range=[0, 92], row=1, col=2)
+    fig.update_layout(height=340, margin=dict(l=60, r=20, t=40, b=40), font=FONT, legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def bio_oja_inputs_figure(res, max_points: int = 800) -> go.Figure:
+    """The input cloud (first two coordinates; trace ``inputs``), the top eigenvector's axis (trace ``top
+    eigenvector``), the unit circle, and the path of Oja's weights w_0 → w_T (traces ``Oja path`` and ``Oja w_T``)."""
+    x = np.asarray(res.inputs, dtype=float)[:, :2]
+    if len(x) > max_points:
+        x = x[np.linspace(0, len(x) - 1, max_points).astype(int)]
+    x = x[np.isfinite(x).all(axis=1)]
+    u = np.asarray(res.top_eigenvector, dtype=float)[:2]
+    w = np.asarray(res.weights_oja, dtype=float)[:, :2]
+    w = w[np.isfinite(w).all(axis=1)]
+    r = max(1.5, float(np.percentile(np.abs(x), 98)) if x.size else 1.5)
+    th = np.linspace(0, 2 * np.pi, 181)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x[:, 0], y=x[:, 1], mode="markers", name="inputs", marker=dict(size=4, color=_BIO_GREY, opacity=0.45),
+                             hovertemplate="k = (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[-r * u[0], r * u[0]], y=[-r * u[1], r * u[1]], mode="lines", name="top eigenvector",
+                             line=dict(color="#17202a", dash="dash"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=np.cos(th), y=np.sin(th), mode="lines", name="‖w‖ = 1", line=dict(color="#999", dash="dot"),
+                             hoverinfo="skip"))
+    if len(w):
+        fig.add_trace(go.Scatter(x=w[:, 0], y=w[:, 1], mode="lines", name="Oja path", line=dict(color=RULE_COLORS[0], width=1.5),
+                                 hovertemplate="w = (%{x:.3f}, %{y:.3f})<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[w[-1, 0]], y=[w[-1, 1]], mode="markers+text", name="Oja w_T", text=["w_T"],
+                                 textposition="top right", marker=dict(size=12, color=RULE_COLORS[0], line=dict(color="#111", width=1)),
+                                 hovertemplate="w_T = (%{x:.3f}, %{y:.3f})<extra></extra>"))
+        fig.add_trace(go.Scatter(x=[w[0, 0]], y=[w[0, 1]], mode="markers+text", name="w_0", text=["w_0"], textposition="bottom right",
+                                 marker=dict(size=9, color="#fff", line=dict(color=RULE_COLORS[0], width=2)),
+                                 hovertemplate="w_0 = (%{x:.3f}, %{y:.3f})<extra></extra>"))
+    fig.update_xaxes(title_text="input dim 1", range=[-r, r], zeroline=True)
+    fig.update_yaxes(title_text="input dim 2", range=[-r, r], scaleanchor="x", zeroline=True)
+    fig.update_layout(height=380, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def bio_stp_figure(res) -> go.Figure:
+    """Tsodyks–Markram synapse beside two fast-weight rules (an ``STPResult``). Top: u (trace ``u (facilitation)``),
+    x (``x (resources)``), the efficacy u·x (``efficacy u·x``) and the presynaptic spikes (``spikes``). Bottom: the
+    strength vᵀW_t k of one item in the ``decay`` rule (trace ``decay rule``) and the ``gated`` rule (``gated rule``)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("the synapse (Tsodyks–Markram): facilitation u, resources x, efficacy u·x",
+                                        "the same item held in fast weights: vᵀ W_t k"))
+    t = np.asarray(res.time, dtype=float)
+    for name, y, color, width in (("u (facilitation)", res.u, RULE_COLORS[0], 1.5), ("x (resources)", res.x, RULE_COLORS[1], 1.5),
+                                  ("efficacy u·x", res.efficacy, "#17202a", 2.5)):
+        fig.add_trace(go.Scatter(**_bio_xy(t, y), mode="lines", name=name, line=dict(color=color, width=width),
+                                 hovertemplate=f"t = %{{x:.2f}} s: {name.split(' ')[0]} = %{{y:.3f}}<extra></extra>"), 1, 1)
+    st_ = np.asarray(res.spike_times, dtype=float)
+    fig.add_trace(go.Scatter(x=st_, y=np.full(st_.shape, 1.06), mode="markers", name="spikes",
+                             marker=dict(symbol="line-ns-open", size=10, color="#555"),
+                             hovertemplate="spike at %{x:.3f} s<extra></extra>"), 1, 1)
+    fig.add_hline(y=res.baseline, line=dict(color="#555", dash="dot"), annotation_text="rest U", annotation_position="bottom right",
+                  row=1, col=1)
+    for name, y, color, dash in (("decay rule", res.decay_strength, RULE_COLORS[2], None),
+                                 ("gated rule", res.gated_strength, RULE_COLORS[3], "dash")):
+        fig.add_trace(go.Scatter(**_bio_xy(t, y), mode="lines", name=name, line=dict(color=color, width=2, dash=dash),
+                                 hovertemplate=f"t = %{{x:.2f}} s: {name} vᵀWk = %{{y:.3f}}<extra></extra>"), 2, 1)
+    for row in (1, 2):
+        fig.add_vline(x=res.last_spike, line=dict(color="#999", dash="dot"), row=row, col=1)
+    if res.clear_time is not None:
+        fig.add_vline(x=res.clear_time, line=dict(color=RULE_COLORS[3], dash="dash"), annotation_text="gate α = 0 (clear)",
+                      annotation_position="top right", row=2, col=1)
+    fig.update_yaxes(title_text="u, x, u·x", range=[0, 1.12], row=1, col=1)
+    fig.update_yaxes(title_text="vᵀ W_t k", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="time (s)", row=2, col=1)
+    fig.update_layout(height=520, margin=dict(l=60, r=20, t=40, b=40), font=FONT, legend=dict(orientation="h", y=-0.12))
+    return fig
+
+
+def bio_btsp_fields_figure(res) -> go.Figure:
+    """Place fields along the track (a ``BTSPResult``), field(x) = Σ w_i r_i(x) / Σ r_i(x): before the lap
+    (trace ``before``, drawn when non-zero), after one BTSP lap (``BTSP (1 lap)``), after one and after all Hebbian
+    laps (``Hebbian (1 lap)``, ``Hebbian (n laps)``) and after one delta-rule write (``delta rule (1 write)``)."""
+    pos = np.asarray(res.positions, dtype=float)
+    hf = np.asarray(res.hebbian_fields, dtype=float)
+    n = hf.shape[0] - 1
+    fig = go.Figure()
+    before = np.asarray(res.field_before, dtype=float)
+    if np.abs(before[np.isfinite(before)]).max(initial=0.0) > 1e-12:
+        fig.add_trace(go.Scatter(**_bio_xy(pos, before), mode="lines", name="before", line=dict(color=_BIO_GREY, dash="dot", width=2)))
+    curves = (("Hebbian (1 lap)", hf[min(1, n)], RULE_COLORS[1], "dot", 1.5),
+              (f"Hebbian ({n} laps)", hf[n], RULE_COLORS[1], None, 2),
+              ("delta rule (1 write)", res.field_delta, RULE_COLORS[2], "dash", 2),
+              ("BTSP (1 lap)", res.field_btsp, RULE_COLORS[0], None, 3))
+    for name, y, color, dash, width in curves:
+        fig.add_trace(go.Scatter(**_bio_xy(pos, y), mode="lines", name=name, line=dict(color=color, dash=dash, width=width),
+                                 hovertemplate=f"{name}: %{{x:.0f}} cm, field %{{y:.3f}}<extra></extra>"))
+    fig.add_vline(x=res.plateau_position, line=dict(color="#17202a", dash="dash"), annotation_text="plateau",
+                  annotation_position="top left")
+    peak = max(float(np.nanmax(np.where(np.isfinite(y := np.asarray(c[1], dtype=float)), y, 0.0))) for c in curves)
+    fig.add_annotation(x=0.0, y=1.07, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                       text="the animal runs this way →", font=dict(size=11, color="#555"))
+    fig.update_xaxes(title_text="position on the track (cm)", range=[pos.min(), pos.max()])
+    fig.update_yaxes(title_text="field (units of w_max)", range=[0, 1.15 * max(peak, 1e-9)])
+    fig.update_layout(height=360, margin=dict(l=60, r=20, t=30, b=40), font=FONT, legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def bio_btsp_window_figure(res) -> go.Figure:
+    """The BTSP plasticity window (a ``BTSPResult``): Δw of each synapse against when its input was passed relative
+    to the plateau onset, for a synapse starting at 0 (trace ``from w = 0``: potentiation) and at w_max (trace
+    ``from w = w_max``: depression)."""
+    lag = np.asarray(res.window_lag, dtype=float)
+    order = np.argsort(lag)
+    fig = go.Figure()
+    for name, y, color in (("from w = 0", res.dw_from_zero, RULE_COLORS[0]), ("from w = w_max", res.dw_from_max, RULE_COLORS[1])):
+        fig.add_trace(go.Scatter(**_bio_xy(lag[order], np.asarray(y, dtype=float)[order]), mode="lines", name=name,
+                                 line=dict(color=color, width=2),
+                                 hovertemplate=f"{name}: input passed %{{x:+.2f}} s from the plateau, Δw = %{{y:+.3f}}<extra></extra>"))
+    fig.add_vline(x=0.0, line=dict(color="#17202a", dash="dash"))
+    fig.add_hline(y=0.0, line=dict(color="#999", width=1))
+    fig.update_xaxes(title_text="input passed − plateau onset (s)")
+    fig.update_yaxes(title_text="Δw in one lap")
+    fig.update_layout(height=320, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def bio_btsp_laps_figure(res) -> go.Figure:
+    """Field gain (peak of field − field before) after each Hebbian lap (trace ``Hebbian``) against BTSP's gain
+    after one lap (trace ``BTSP (1 lap)``, a horizontal line), with the lap where Hebbian learning catches up."""
+    hf = np.asarray(res.hebbian_fields, dtype=float)
+    before = np.asarray(res.field_before, dtype=float)
+    gains = (hf - before).max(axis=1)
+    laps = np.arange(len(gains))
+    g_btsp = float((np.asarray(res.field_btsp, dtype=float) - before).max())
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(**_bio_xy(laps, gains), mode="lines+markers" if len(laps) <= 60 else "lines", name="Hebbian",
+                             line=dict(color=RULE_COLORS[1], width=2), marker=dict(size=5),
+                             hovertemplate="after %{x} laps: gain %{y:.3f}<extra>Hebbian</extra>"))
+    fig.add_trace(go.Scatter(x=[0, laps[-1]], y=[g_btsp, g_btsp], mode="lines", name="BTSP (1 lap)",
+                             line=dict(color=RULE_COLORS[0], dash="dash", width=2),
+                             hovertemplate="BTSP after one lap: gain %{y:.3f}<extra></extra>"))
+    if res.hebbian_laps_to_match is not None:
+        m = int(res.hebbian_laps_to_match)
+        fig.add_trace(go.Scatter(x=[m], y=[gains[m]], mode="markers+text", name="Hebbian catches up", text=[f"lap {m}"],
+                                 textposition="top left", marker=dict(size=11, color=RULE_COLORS[1], line=dict(color="#111", width=1.5)),
+                                 hoverinfo="skip"))
+    fig.update_xaxes(title_text="laps")
+    fig.update_yaxes(title_text="field gain", rangemode="tozero")
+    fig.update_layout(height=320, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def bio_kv_sweep_figure(res) -> go.Figure:
+    """What a cue recalls (a ``KVRetrievalResult``) as it goes from degraded (s = −1) through the original key (0) to
+    specific (1): cos(W q, v₁) (trace ``target v₁``), cos(W q, v₂) (``interferer v₂``), ‖W q‖ (``strength ‖W q‖``);
+    the three named cues marked (``cues``) and the 0.9 recall threshold."""
+    s = np.asarray(res.specificity, dtype=float)
+    fig = go.Figure()
+    for name, y, color, dash in (("target v₁", res.sweep_cos_target, RULE_COLORS[0], None),
+                                 ("interferer v₂", res.sweep_cos_interferer, RULE_COLORS[1], None),
+                                 ("strength ‖W q‖", res.sweep_strength, _BIO_GREY, "dot")):
+        fig.add_trace(go.Scatter(**_bio_xy(s, y), mode="lines", name=name, line=dict(color=color, width=2, dash=dash),
+                                 hovertemplate=f"specificity %{{x:+.2f}}: {name.split(' ')[0]} %{{y:.3f}}<extra></extra>"))
+    cues = np.array([-1.0, 0.0, 1.0])
+    ct = np.asarray(res.cos_target, dtype=float)
+    fig.add_trace(go.Scatter(x=cues, y=ct, mode="markers+text", name="cues", text=list(res.query_names),
+                             textposition=["top right", "top center", "top left"],
+                             marker=dict(size=11, color=RULE_COLORS[0], symbol="diamond", line=dict(color="#111", width=1)),
+                             hovertemplate="%{text} cue: cos(W q, v₁) = %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=0.9, line=dict(color="#999", dash="dash"), annotation_text="recalled (cos ≥ 0.9)", annotation_position="bottom left")
+    fig.update_xaxes(title_text="cue specificity s   (q ∝ k₁ − s·c·k₂)", range=[-1.05, 1.05])
+    fig.update_yaxes(title_text="cosine / strength", range=[-0.05, 1.15])
+    fig.update_layout(height=360, margin=dict(l=60, r=20, t=20, b=40), font=FONT, legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def values_figure(values: dict[str, np.ndarray], zmax: float) -> go.Figure:
+    """Per-token vectors (T × d_v each, e.g. V and the pseudo-values U) side by side on one colour range; traces named
+    ``values`` and ``pseudo_values``. Rows are tokens t (row 1 at the top)."""
+    names = list(values)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.12)
+    for c, title in enumerate(names, start=1):
+        z = values[title]
+        name = "pseudo_values" if "pseudo" in title else "values"
+        fig.add_trace(_heat(z, name, y=np.arange(1, z.shape[0] + 1), hover=name + "[%{y}, %{x}] = %{z:.4f}<extra></extra>"), 1, c)
+        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        fig.update_xaxes(title_text="value dim →", row=1, col=c)
+    fig.update_yaxes(title_text="token t ↓", row=1, col=1)
+    fig.update_layout(**_coloraxis(zmax, "value"), height=380, margin=dict(l=50, r=20, t=50, b=40), font=FONT)
     return fig

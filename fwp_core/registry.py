@@ -215,3 +215,14 @@ def make_rule(name: str, **hparams: Any) -> Rule:
     """A rule with resolved hyper-parameters: ``make_rule("delta", feature_map="elu1")``."""
     spec = get_spec(name)
     return spec.cls(name, resolve_hparams(name, **hparams))
+
+
+def rules_markdown() -> str:
+    """The README's table of rules, generated from the registry (a test keeps the README in sync)."""
+    lines = ["| rule | what it teaches | parallel form | gate | hyper-parameters (default) |", "|---|---|---|---|---|"]
+    for name, spec in RULES.items():
+        own = ", ".join(f"`{h.name}`={h.default:g}" if h.kind != "choice" else f"`{h.name}`={h.default}" for h in spec.hparams)
+        changed = ", ".join(f"`{k}`={v}" for k, v in spec.defaults.items())
+        hp = ", ".join(x for x in (own, changed) if x) or "—"
+        lines.append(f"| `{name}` | {spec.teaches} | {'yes' if spec.has_parallel else 'no'} | {spec.gate_kind or '—'} | {hp} |")
+    return "\n".join(lines)

@@ -58,6 +58,18 @@ def _vec_tex(x: np.ndarray, n: int = 6) -> str:
     return r"\begin{bmatrix}" + r" & ".join(vals) + more + r"\end{bmatrix}"
 
 
+def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray, err: float, ev: np.ndarray | None) -> None:
+    """The rule's equation, then step t's quantities with their numbers."""
+    i = t - 1
+    st.latex(spec.step_latex)
+    st.latex(rf"\phi(k_{{{t}}}) = {_vec_tex(key)},\quad \|\phi(k_{{{t}}})\| = {np.linalg.norm(key):.4f},\quad \beta_{{{t}}} = {beta_t[0]:.4f}")
+    st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = W_{{{t - 1}}}\phi(k_{{{t}}}) = {_vec_tex(trace.retrieved[i].numpy())}")
+    st.latex(rf"e_{{{t}}} = \|v_{{{t}}} - r_{{{t}}}\| = {err:.4f},\qquad y_{{{t}}} = {_vec_tex(trace.outputs[i].numpy())}")
+    if ev is not None:
+        shown = ", ".join(f"{x.real:.3f}" + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "") for x in ev[:8])
+        st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
+
+
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
@@ -114,7 +126,7 @@ def stepper() -> None:
 
     left, right = st.columns([0.62, 0.38])
     with left:
-        fig_a = figures.attention_figure(t=t, tokens=res.tokens, **compute.attention_panels(res))
+        fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels)
         st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
         caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
                 "pseudo-values U with the correction matrix, then attend with QKᵀ.")
@@ -141,15 +153,10 @@ def stepper() -> None:
     caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the step's "
             "transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
 
-    with st.expander("The step with its numbers", expanded=False):
-        r = trace.retrieved[i].numpy()
-        st.latex(spec.step_latex)
-        st.latex(rf"\phi(k_{{{t}}}) = {_vec_tex(key)},\quad \|\phi(k_{{{t}}})\| = {np.linalg.norm(key):.4f},\quad \beta_{{{t}}} = {beta_t[0]:.4f}")
-        st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = W_{{{t - 1}}}\phi(k_{{{t}}}) = {_vec_tex(r)}")
-        st.latex(rf"e_{{{t}}} = \|v_{{{t}}} - r_{{{t}}}\| = {err:.4f},\qquad y_{{{t}}} = {_vec_tex(trace.outputs[i].numpy())}")
-        if ev is not None:
-            st.latex(r"\lambda(\text{transition}) \in \{" + ", ".join(f"{x.real:.3f}" + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "") for x in ev[:8]) + (r", \dots" if len(ev) > 8 else "") + r"\}")
-
+    numbers = st.expander("The step with its numbers", key="numbers", on_change="rerun")
+    if numbers.open:  # lazy: typesetting five equations on every step is not free
+        with numbers:
+            _step_numbers(t, key, value, beta_t, err, ev)
 
 stepper()
 

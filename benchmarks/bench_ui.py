@@ -1,0 +1,106 @@
+"""UI latency in headless Chromium: server-side Step against a trivial one-button app (same run), the
+first render of /explorer, and the in-browser smooth playback's frame rate.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_ui.py [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+
+IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset?.testScriptState === 'notRunning'"
+
+
+def start(script: str):
+    import os
+    import subprocess
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base)
+    return proc, base
+
+
+def click_latency(page, label: str, expect: str, n: int, start: int = 0) -> list[float]:
+    """ms from a click on ``label`` until the caption reads ``expect.format(i)`` and the script is idle."""
+    out = []
+    for i in range(1, n + 1):
+        t0 = time.perf_counter()
+        page.get_by_role("button", name=label).first.click()
+        page.wait_for_function(
+            f"(txt) => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => e.innerText.trim() === txt) && ({IDLE})()",
+            arg=expect.format(start + i), polling=10, timeout=30000,
+        )
+        out.append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=20)
+    a = ap.parse_args()
+    trivial, tbase = start("benchmarks/trivial_app.py")
+    app, abase = start("app/main.py")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(tbase)
+            page.wait_for_function(IDLE)
+            base_ms = click_latency(page, "Step", "n = {}", a.steps)
+
+            t0 = time.perf_counter()
+            page.goto(abase + "/explorer?rule=delta&sequence=random&T=64&d_k=16&d_v=16&t=1")
+            page.wait_for_selector(".st-key-retrieval_error .js-plotly-plot", timeout=60000)
+            page.wait_for_function(IDLE)
+            first_render = time.perf_counter() - t0
+            step_ms = click_latency(page, "Step", "t = {} / 64", min(a.steps, 60), start=1)
+            # smooth playback: all frames in the page, animated by plotly.js
+            page.goto(abase + "/explorer?rule=delta&sequence=random&T=256&d_k=32&d_v=32&t=1")
+            page.wait_for_function(IDLE, timeout=60000)
+            page.get_by_text("Smooth playback in the browser", exact=False).click()
+            page.wait_for_selector(".st-key-smooth_fig .js-plotly-plot", timeout=60000)
+            fps = page.evaluate(
+                """() => new Promise(resolve => {
+                    const div = document.querySelector('.st-key-smooth_fig .js-plotly-plot');
+                    const names = div._transitionData._frames.map(f => f.name);
+                    const t0 = performance.now();
+                    window.Plotly.animate(div, names, {frame: {duration: 0, redraw: true}, transition: {duration: 0}, mode: 'immediate'})
+                      .then(() => resolve(names.length / ((performance.now() - t0) / 1000)));
+                })"""
+            ) if page.evaluate("() => !!window.Plotly") else None
+            browser.close()
+    finally:
+        trivial.terminate()
+        app.terminate()
+    med = statistics.median
+    ratio = med(step_ms) / med(base_ms)
+    print("| measure | value |\n|---|---:|")
+    print(f"| trivial app rerun (median of {len(base_ms)}) | {med(base_ms):.0f} ms |")
+    print(f"| Explorer Step, T = 64, d = 16 (median of {len(step_ms)}) | {med(step_ms):.0f} ms |")
+    print(f"| ratio Step / trivial | {ratio:.2f}× |")
+    print(f"| first render of /explorer (server healthy → all charts) | {first_render:.2f} s |")
+    print(f"| smooth playback, T = 256, d = 32 | {'n/a (window.Plotly not exposed)' if fps is None else f'{fps:.0f} frames/s'} |")
+    ok = ratio <= 3 and first_render < 3 and (fps is None or fps >= 30)
+    print(f"\n{'PASS' if ok else 'FAIL'}: step ≤ 3× trivial, first render < 3 s, smooth playback ≥ 30 frames/s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
