@@ -28,12 +28,10 @@ except ValueError as exc:
     st.stop()
 
 spec = fwp_core.get_spec(cfg.rule)
-head, eq = st.columns([0.35, 0.65])
-head.markdown(f"#### {spec.title}\n{spec.teaches}.")
-with eq:
-    st.latex(spec.step_latex)
-    if spec.parallel_latex:
-        st.latex(r"\text{parallel form: }" + spec.parallel_latex)
+st.markdown(f"#### {spec.title} — {spec.teaches}")
+st.latex(spec.step_latex)
+if spec.parallel_latex:
+    st.latex(r"\text{parallel form: }" + spec.parallel_latex)
 
 if res.trace.diverged_at is not None:
     st.error(compute.explain_divergence(res))
@@ -84,7 +82,8 @@ def stepper() -> None:
     b2.button("Back", on_click=state.step_by, args=(st.session_state, -1, valid), shortcut="Left", width="stretch")
     b3.button("Step", on_click=state.step_by, args=(st.session_state, 1, valid), shortcut="Right", width="stretch", type="primary")
     b4.toggle("Play", key="playing", help="Advance by itself at the chosen speed (server-side).")
-    b5.select_slider("speed (steps/s)", [1, 2, 4, 8, 16], value=4, key="speed", label_visibility="collapsed")
+    b5.select_slider("speed", [1, 2, 4, 8, 16], value=4, key="speed", format_func=lambda x: f"{x} steps/s",
+                     label_visibility="collapsed", help="Play speed in steps per second")
     t = st.slider("t (scrub)", 1, valid, key="t", bind="query-params", label_visibility="collapsed") if valid > 1 else 1
     st.caption(f"t = {t} / {T}")
 

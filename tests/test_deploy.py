@@ -1,0 +1,85 @@
+"""The Dockerfile (no Docker engine runs here, so its properties are checked by parsing), the README's two
+commands, the Makefile targets they name, and the rule table generated from the registry."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from pathlib import Path
+
+import fwp_core.registry as registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(instruction, argument) pairs with continuation lines joined and comments dropped."""
+    text = (ROOT / "Dockerfile").read_text()
+    text = re.sub(r"\\\n", " ", text)
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        instr, _, arg = line.partition(" ")
+        out.append((instr.upper(), arg.strip()))
+    return out
+
+
+def test_dockerfile_slim_base_non_root_workdir_port() -> None:
+    steps = dockerfile()
+    instrs = [i for i, _ in steps]
+    froms = [a for i, a in steps if i == "FROM"]
+    assert len(froms) == 1 and "slim" in froms[0]
+    assert "WORKDIR" in instrs and "EXPOSE" in instrs
+    assert [a for i, a in steps if i == "EXPOSE"] == ["8501"]
+    users = [a for i, a in steps if i == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert instrs.index("USER") > max(k for k, i in enumerate(instrs) if i == "RUN")  # nothing runs as root after USER
+
+
+def test_dockerfile_installs_the_files_make_uses_and_cpu_torch() -> None:
+    steps = dockerfile()
+    runs = " ".join(a for i, a in steps if i == "RUN")
+    assert "-r requirements.txt" in runs
+    copies = " ".join(a for i, a in steps if i == "COPY")
+    assert "requirements.txt" in copies
+    args = {a.split("=")[0]: a.split("=", 1)[1] for i, a in steps if i == "ARG" and "=" in a}
+    assert args["TORCH_INDEX"].endswith("/whl/cpu")
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-r requirements.txt" in makefile
+    assert "torch==2.13.0" in (ROOT / "requirements.txt").read_text()
+
+
+def test_dockerfile_healthcheck_uses_python_and_cmd_runs_streamlit() -> None:
+    steps = dockerfile()
+    health = [a for i, a in steps if i == "HEALTHCHECK"]
+    assert health and "/_stcore/health" in health[0] and "python" in health[0] and "curl" not in health[0]
+    cmd = [a for i, a in steps if i == "CMD"][-1]
+    argv = ast.literal_eval(cmd)
+    assert argv[:3] == ["streamlit", "run", "app/main.py"]
+    assert "--server.address=0.0.0.0" in argv and "--server.headless=true" in argv
+
+
+def test_dockerignore_keeps_the_image_small() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".git", ".venv", "tests"):
+        assert entry in ignored
+
+
+def test_readme_starts_with_the_two_commands_and_make_has_them() -> None:
+    readme = (ROOT / "README.md").read_text()
+    head = readme[: readme.index("\n## ")]
+    blocks = re.findall(r"```(?:\w+)?\n(.*?)```", head, flags=re.S)
+    commands = [c.strip() for b in blocks for c in b.strip().splitlines() if c.strip() and not c.startswith("#")]
+    assert commands == ["make run", "make test"]
+    targets = re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert "run" in targets and "test" in targets
+    ci = (ROOT / ".ci/run").read_text()
+    assert "make test" in ci and "chromium-driver" in ci
+    assert shlex.split("bash .ci/run")
+
+
+def test_readme_rule_table_is_generated_from_the_registry() -> None:
+    assert registry.rules_markdown() in (ROOT / "README.md").read_text()
