@@ -234,7 +234,10 @@ def _parse_csv(data: bytes) -> dict[str, np.ndarray]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError("the CSV file is not UTF-8 text") from exc
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ValueError(f"the CSV file cannot be read: {exc}") from exc
     rows = [r for r in rows if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise ValueError("the CSV needs a header row and at least one data row")
