@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "home", "what a fast weight programmer is, in one screen", default=True),
     PageSpec("pages/explorer.py", "Explorer", ":material/biotech:", "explorer", "step through one sequence token by token with one rule"),
+    PageSpec("pages/biology.py", "Biology", ":material/psychology:", "biology", "the same rules as synaptic plasticity, with the open questions"),
 )
 
 
@@ -56,6 +58,7 @@ def guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for the page
@@ -63,5 +66,7 @@ def guarded(fn: F) -> F:
             st.error(f"Something went wrong while drawing this view ({type(exc).__name__}: {str(exc)[:200]}). "
                      "Try other settings or Reset; the details are in the server log.")
             return None
+        finally:
+            LOG.debug("%s ran in %.1f ms", getattr(fn, "__name__", fn), (time.perf_counter() - t0) * 1e3)
 
     return wrapper  # type: ignore[return-value]
