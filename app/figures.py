@@ -340,10 +340,16 @@ def capacity_figure(
 ) -> go.Figure:
     """Recall error against the number of stored pairs N: one line per curve (its mean over seeds, trace named
     after the curve) with a ±1 std band (trace ``<name> ± std``), the theory line (trace ``theory``) and, for a
-    curve that diverged, a marker where it was cut.
+    curve that diverged, a marker where it was cut. The y range is set by the curves that did not diverge (and
+    the theory), so a blow-up leaves the chart instead of flattening every other curve.
 
     curves: name → dict(n, mean, std, diverged_at_n)."""
     fig = go.Figure()
+    calm = [np.asarray(c["mean"], dtype=float) + np.asarray(c["std"], dtype=float) for c in curves.values()
+            if c.get("diverged_at_n") is None and len(c["mean"])]
+    if theory is not None:
+        calm.append(np.asarray(theory[1], dtype=float))
+    y_top = 1.1 * max(float(np.max(a)) for a in calm) if calm else None
     for i, (name, c) in enumerate(curves.items()):
         color = RULE_COLORS[i % len(RULE_COLORS)]
         n, mean, std = np.asarray(c["n"]), np.asarray(c["mean"], dtype=float), np.asarray(c["std"], dtype=float)
@@ -357,8 +363,9 @@ def capacity_figure(
         d = c.get("diverged_at_n")
         if d is not None:
             y = float(mean[-1]) if mean.size else 0.0
+            y = min(y, 0.95 * y_top) if y_top else y
             fig.add_trace(go.Scatter(x=[d], y=[y], mode="markers+text", marker=dict(symbol="x", size=12, color=color),
-                                     text=[f"{name} diverged at N = {d}"], textposition="top center", name=f"{name} diverged",
+                                     text=[f"{name} diverged at N = {d}"], textposition="middle right", name=f"{name} diverged",
                                      legendgroup=name, showlegend=not n.size, hoverinfo="skip"))
     if theory is not None:
         fig.add_trace(go.Scatter(x=theory[0], y=theory[1], mode="lines", name="theory", line=dict(color="#111", dash="dash"),
@@ -367,6 +374,8 @@ def capacity_figure(
         fig.add_vline(x=d_k, line=dict(color="#999", dash="dot"), annotation_text="N = d_k", annotation_position="top left")
     fig.update_xaxes(title_text="pairs stored N")
     fig.update_yaxes(title_text=ytitle, rangemode="tozero")
+    if y_top is not None and any(c.get("diverged_at_n") is not None for c in curves.values()):
+        fig.update_yaxes(range=[0, y_top])
     fig.update_layout(title=dict(text=title, font=dict(size=13)) if title else None, height=400,
                       margin=dict(l=60, r=20, t=40 if title else 20, b=40), font=FONT, legend=dict(orientation="h", y=-0.18))
     return fig

@@ -1,0 +1,583 @@
+"""Cached computations of the lab pages: Compare, Capacity and Forms.
+
+Pure functions of plain (hashable) configurations, cached with ``st.cache_data`` bounded by
+``LIMITS.cache_entries``. They return numpy arrays ready for ``app.figures`` and raise ``ValueError``
+with a message fit for ``st.error`` when a configuration cannot run. ``time_forms`` (the measured timing
+of the three forms) and ``capacity_sweep_raw`` take no Streamlit at all, so the benchmarks reuse them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+import torch
+
+import fwp_core
+from fwp_core import metrics
+from fwp_core.features import FeatureMap
+from fwp_core.sequences import SOURCES, _gen, _unit, random_episode
+
+from . import compute
+from .figures import symmetric_range
+from .state import LIMITS
+
+SOFTMAX = "softmax"
+"""Label of the softmax-attention baseline on the Compare page (it is not an FWP rule)."""
+
+MAX_COMPARE_RULES = 4
+MAX_COMPARE_FLOATS = 2 * (LIMITS.max_T + 1) * LIMITS.max_d**2  # Σ over rules of (T+1)·d_v·d_phi: two rules at the limits (134 MB)
+MAX_CAPACITY_READS = 1 << 24  # numbers one capacity sweep may hold per rule (128 MB in float64), see check_capacity_size
+MAX_CAPACITY_SEEDS = 64
+MAX_CAPACITY_RULES = 6
+FEATURE_MAP_SEEDS = 8  # the feature-map comparison runs six maps: at most this many seeds
+MAX_EIG_STEPS = 64  # eigenvalue ranges are measured on at most this many evenly spaced steps
+FORMS_RULES: tuple[str, ...] = ("hebbian", "decay", "gated", "delta", "gated_delta")
+FEATURE_MAP_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("identity", {"feature_map": "identity"}),
+    ("elu+1", {"feature_map": "elu1"}),
+    ("relu", {"feature_map": "relu"}),
+    ("DPFP ν=1", {"feature_map": "dpfp", "nu": 1}),
+    ("DPFP ν=2", {"feature_map": "dpfp", "nu": 2}),
+    ("DPFP ν=3", {"feature_map": "dpfp", "nu": 3}),
+)
+
+
+def capacity_rule_names() -> list[str]:
+    """Rules a capacity sweep can run: every registered rule that writes one key per token."""
+    return [n for n in fwp_core.rule_names() if not fwp_core.get_spec(n).substeps]
+
+
+# ---------------------------------------------------------------------------------------------- stepping
+class KeyedSession(MutableMapping):
+    """A view of ``st.session_state`` under other key names, so ``app.state``'s stepping helpers (which use
+    ``t``, ``playing`` and ``_play_tick``) drive a page's own keys (e.g. ``cmp_t``) without clashing with
+    the Explorer's URL parameter ``t``."""
+
+    def __init__(self, session: MutableMapping, names: Mapping[str, str]):
+        self._s = session
+        self._names = dict(names)
+
+    def _k(self, key: str) -> str:
+        return self._names.get(key, key)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._s[self._k(key)]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._s[self._k(key)] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._s[self._k(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._k(key) in self._s
+
+    def get(self, key: str, default: Any = None) -> Any:
+        k = self._k(key)
+        return self._s[k] if k in self._s else default
+
+    def __iter__(self) -> Iterator[str]:
+        inverse = {v: k for k, v in self._names.items()}
+        return (inverse.get(k, k) for k in list(self._s.keys()))
+
+    def __len__(self) -> int:
+        return len(list(self._s.keys()))
+
+
+def _url_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def set_bound(values: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Set URL-bound widgets from a callback (a preset), so that the link follows.
+
+    Streamlit writes a programmatic value to the URL only for a widget that existed in the previous run;
+    a preset that also adds widgets (a third rule, a γ control) would leave those out of the link. So
+    each value goes into the session state and, where no widget is bound to its key yet, into the URL
+    directly (omitted where it equals the widget's default, as Streamlit does)."""
+    for key, value in values.items():
+        st.session_state[key] = value
+        try:
+            if key in defaults and defaults[key] == value:
+                if key in st.query_params:
+                    del st.query_params[key]
+            else:
+                st.query_params[key] = _url_text(value)
+        except StreamlitAPIException:
+            pass  # bound to a widget of the last run: Streamlit syncs the URL with the session value itself
+
+
+# ---------------------------------------------------------------------------------------------- compare
+@dataclass(frozen=True)
+class Slot:
+    """One rule of a comparison, with its own hyper-parameters and write strength."""
+
+    rule: str
+    hparams: tuple[tuple[str, Any], ...] = ()
+    beta: float = 1.0
+    schedule: str = "constant"
+    gate: float = 0.9
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """2 to 4 rules (and optionally softmax attention) on one shared sequence."""
+
+    slots: tuple[Slot, ...]
+    sequence: str = "overwrite"
+    T: int = 16
+    d_k: int = 8
+    d_v: int = 8
+    seed: int = 0
+    rho: float = 0.5
+    text: str = ""
+    softmax: bool = False
+    softmax_scale: float = 10.0
+
+    def explorer_config(self, slot: Slot) -> compute.ExplorerConfig:
+        return compute.ExplorerConfig(
+            rule=slot.rule, hparams=slot.hparams, sequence=self.sequence, T=self.T, d_k=self.d_k, d_v=self.d_v,
+            seed=self.seed, beta=slot.beta, schedule=slot.schedule, gate=slot.gate, rho=self.rho, text=self.text,
+        )
+
+
+def slot_label(i: int, slot: Slot) -> str:
+    """A short, unique name for a slot: ``1·hebbian``; β is added where it is not the plain 1."""
+    label = f"{i + 1}·{slot.rule}"
+    if slot.schedule == "random":
+        label += f" β~U(0,{slot.beta:g})"
+    elif slot.schedule == "ramp":
+        label += f" β ramp→{slot.beta:g}"
+    elif slot.beta != 1.0:
+        label += f" β={slot.beta:g}"
+    return label
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    """One rule's run on the shared sequence, cut before divergence; arrays are numpy, on the CPU."""
+
+    label: str
+    rule: str  # a registry name, or ``SOFTMAX``
+    weights: np.ndarray | None  # (T+1, d_v, d_phi); None for softmax
+    keys: np.ndarray  # (T, d_phi) what the memory is read with (first sub-step key for delta_product)
+    values: np.ndarray  # (T, d_v)
+    retrieval_error: np.ndarray  # (T,) NaN from the divergence on
+    diverged_at: int | None
+    valid: int  # steps that are finite
+    live: np.ndarray  # (T, T) bool: [t-1, i] pair i is stored (written and not yet overwritten) after step t
+    metrics: dict[str, Any] = field(default_factory=dict)
+    scale: float = 1.0  # softmax only
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    cfg: CompareConfig
+    tokens: tuple[str, ...]
+    T: int
+    runs: tuple[RuleRun, ...]
+    zmax: float  # one colour range over every rule's W_t at every t (rules that diverged saturate it)
+
+
+def stored_pairs(k: np.ndarray, beta: np.ndarray | None) -> np.ndarray:
+    """(T, T) bool: after step t (row t−1), pair i counts as stored if it was written (β_i > 0) by step t and
+    no later write of the same key happened by step t (an overwrite replaces it)."""
+    T = k.shape[0]
+    writes = np.ones(T, dtype=bool) if beta is None else np.asarray(beta) > 0
+    _, key_id = np.unique(k, axis=0, return_inverse=True)
+    same = key_id.reshape(-1)[:, None] == key_id.reshape(-1)[None, :]  # [i, j] the same key
+    pos = np.arange(T)
+    later = same & (pos[None, :] > pos[:, None]) & writes[None, :]  # [i, j]: j overwrites i
+    replaced_at = np.where(later, pos[None, :], T).min(axis=1)  # first overwrite step index of pair i
+    t_idx = pos[:, None]  # row: after step t_idx + 1
+    return (pos[None, :] <= t_idx) & writes[None, :] & (replaced_at[None, :] > t_idx)
+
+
+def softmax_reads(keys: np.ndarray, values: np.ndarray, reads: np.ndarray, n: int, scale: float) -> np.ndarray:
+    """Softmax attention over the cache of the first n pairs, read with every row of ``reads``: (m, d_v).
+    An empty cache reads 0."""
+    if n <= 0:
+        return np.zeros((reads.shape[0], values.shape[1]))
+    logits = scale * reads @ keys[:n].T  # (m, n)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    w = np.exp(logits)
+    w /= w.sum(axis=1, keepdims=True)
+    return w @ values[:n]
+
+
+def recall_at(run: RuleRun, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs stored after step t (1-based steps at which they were written) and their relative recall errors
+    ‖v_i − W_t φ(k_i)‖ / ‖v_i‖ (softmax: read from the cache of the first t pairs): 0 is a perfect recall, 1 what
+    an empty memory returns. A diverged rule is read from its last finite state."""
+    tv = min(max(t, 1), run.keys.shape[0], run.valid)
+    if tv < 1:
+        return np.zeros(0, dtype=int), np.zeros(0)
+    idx = np.flatnonzero(run.live[tv - 1])
+    if run.weights is None:
+        pred = softmax_reads(run.keys, run.values, run.keys[idx], tv, run.scale)
+    else:
+        pred = run.keys[idx] @ run.weights[tv].T
+    err = np.linalg.norm(run.values[idx] - pred, axis=-1) / np.maximum(np.linalg.norm(run.values[idx], axis=-1), 1e-12)
+    return idx + 1, err
+
+
+def _eig_range(rule: fwp_core.Rule, trace: fwp_core.Trace, valid: int) -> tuple[float | None, float | None]:
+    """(min Re λ, max |λ|) over the transitions of at most MAX_EIG_STEPS evenly spaced valid steps."""
+    if valid < 1:
+        return None, None
+    steps = np.unique(np.linspace(1, valid, min(valid, MAX_EIG_STEPS)).round().astype(int))
+    try:
+        M = torch.stack([rule.transition(trace, int(s)) for s in steps]).to(torch.float64)
+    except NotImplementedError:
+        return None, None
+    ev = torch.linalg.eigvals(M)
+    if not bool(torch.isfinite(ev).all()):
+        return None, None
+    return round(float(ev.real.min()), 6) + 0.0, round(float(ev.abs().max()), 6) + 0.0  # no "-0.000" in the table
+
+
+def _softmax_run(label: str, ep, scale: float, live: np.ndarray) -> RuleRun:
+    k = ep.k.to(torch.float64).numpy()
+    v = ep.v.to(torch.float64).numpy()
+    T = k.shape[0]
+    logits = scale * k @ k.T  # [t, s]: read with k_t over the cache of s < t (before "writing" pair t)
+    mask = np.tril(np.ones((T, T), dtype=bool), k=-1)
+    logits = np.where(mask, logits, -np.inf)
+    r = np.zeros_like(v)
+    if T > 1:
+        lg = logits[1:]
+        lg = lg - lg.max(axis=1, keepdims=True)
+        w = np.where(mask[1:], np.exp(lg), 0.0)
+        w /= w.sum(axis=1, keepdims=True)
+        r[1:] = w @ v
+    err = np.linalg.norm(v - r, axis=-1)
+    run = RuleRun(label=label, rule=SOFTMAX, weights=None, keys=k, values=v, retrieval_error=err, diverged_at=None,
+                  valid=T, live=live, scale=scale)
+    idx, final = recall_at(run, T)
+    run.metrics.update({
+        "mean retrieval error": float(err.mean()), "final recall error (relative)": float(final.mean()) if final.size else 0.0,
+        "‖W_T‖_F": None, "effective rank": None, "min Re λ": None, "max |λ|": None,
+        "state size": f"cache of {T}·({k.shape[1]}+{v.shape[1]}) numbers", "diverged": "no",
+    })
+    return run
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def compare_result(cfg: CompareConfig) -> CompareResult:
+    """Run every slot (and softmax attention) on the shared sequence."""
+    if not 2 <= len(cfg.slots) <= MAX_COMPARE_RULES:
+        raise ValueError(f"compare 2 to {MAX_COMPARE_RULES} rules; got {len(cfg.slots)}")
+    if cfg.sequence not in SOURCES:
+        raise ValueError(f"unknown sequence {cfg.sequence!r}; allowed: {', '.join(SOURCES)}")
+    rules = [fwp_core.make_rule(s.rule, **dict(s.hparams)) for s in cfg.slots]
+    ep = compute.build_episode(cfg.explorer_config(cfg.slots[0]))
+    T = ep.T
+    stored = sum((T + 1) * ep.v.shape[-1] * r.phi.out_dim(ep.k.shape[-1]) for r in rules)
+    if stored > MAX_COMPARE_FLOATS:
+        raise ValueError(
+            f"these rules would keep {stored / 1e6:.0f} M fast-weight numbers for all steps (at most "
+            f"{MAX_COMPARE_FLOATS / 1e6:.0f} M here); use a smaller T, d_k or d_v, fewer rules or a smaller DPFP ν"
+        )
+    k0 = ep.k.to(torch.float64).numpy()
+    live = stored_pairs(k0, None if ep.beta is None else ep.beta.numpy())
+    runs: list[RuleRun] = []
+    arrays: list[np.ndarray] = []
+    for i, (slot, rule) in enumerate(zip(cfg.slots, rules)):
+        label = slot_label(i, slot)
+        inputs = compute.run_inputs(cfg.explorer_config(slot), ep, rule)
+        with torch.no_grad():
+            trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+        valid = trace.valid_steps
+        W = trace.weights.numpy()
+        keys = trace.keys.reshape(T, -1, trace.keys.shape[-1])[:, 0].numpy()  # first sub-step key
+        values = trace.values.reshape(T, -1, trace.values.shape[-1])[:, 0].numpy()
+        run = RuleRun(label=label, rule=slot.rule, weights=W, keys=keys, values=values,
+                      retrieval_error=trace.retrieval_error.numpy(), diverged_at=trace.diverged_at, valid=valid, live=live)
+        idx, final = recall_at(run, T)
+        WT = torch.from_numpy(W[valid]).to(torch.float64)
+        lo, hi = _eig_range(rule, trace, valid)
+        run.metrics.update({
+            "mean retrieval error": float(np.mean(run.retrieval_error[:valid])) if valid else None,
+            "final recall error (relative)": float(final.mean()) if final.size else 0.0,
+            "‖W_T‖_F": float(torch.linalg.matrix_norm(WT)), "effective rank": float(metrics.effective_rank(WT)),
+            "min Re λ": lo, "max |λ|": hi,
+            "state size": f"W: {W.shape[-2]}×{W.shape[-1]} numbers",
+            "diverged": "no" if trace.diverged_at is None else f"at step {trace.diverged_at}",
+        })
+        runs.append(run)
+        arrays.append((trace.diverged_at is not None, W[: valid + 1]))
+    if cfg.softmax:
+        runs.append(_softmax_run(f"{len(cfg.slots) + 1}·softmax", ep, cfg.softmax_scale, live))
+    # a run that blows up would wash every other rule out of the shared scale: it saturates it instead
+    stable = [W for diverged, W in arrays if not diverged] or [W for _, W in arrays]
+    return CompareResult(cfg=cfg, tokens=ep.tokens, T=T, runs=tuple(runs), zmax=symmetric_range(*stable))
+
+
+# ---------------------------------------------------------------------------------------------- capacity
+def _rule_with_gate(name: str, hparams: Mapping[str, Any], gate: float) -> fwp_core.Rule:
+    """The rule with a constant gate α where it takes a data-dependent one and none is given (gated,
+    gla, gated_delta, delta_product): capacity sweeps pass no per-token gate."""
+    rule = fwp_core.make_rule(name, **dict(hparams))
+    spec = fwp_core.get_spec(name)
+    if spec.gate_kind is None or rule.default_gate() is not None or gate >= 1.0:
+        return rule
+    cls = type(rule)
+    fixed = type(f"{cls.__name__}ConstantGate", (cls,), {"default_gate": lambda self, g=float(gate): g})
+    return fixed(rule.name, dict(rule.hparams))
+
+
+def check_capacity_size(n_max: int, d_v: int, d_phi: int, seeds: int) -> int:
+    """The number of seeds (≤ ``seeds``) whose sweep fits the memory cap: per seed a capacity sweep keeps every
+    W_N ((n_max+1)·d_v·d_phi numbers) and reads every pair from each (n_max²·d_v). ValueError if not one fits."""
+    per_seed = max(n_max * n_max * d_v, (n_max + 1) * d_v * d_phi)
+    fit = MAX_CAPACITY_READS // per_seed
+    if fit < 1:
+        raise ValueError(
+            f"N up to {n_max} with d_v = {d_v} and d_phi = {d_phi} needs {per_seed / 1e6:.0f} M numbers per seed (at most "
+            f"{MAX_CAPACITY_READS / 1e6:.0f} M here); lower d_k (N goes to 4·d_k) or d_v"
+        )
+    return min(seeds, fit)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A capacity curve cut before divergence: ``mean``/``std`` hold only N = 1..len(mean)."""
+
+    label: str
+    n: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    diverged_at_n: int | None  # first N at which a seed diverged, None if none did
+
+
+def _cut(label: str, c: metrics.CapacityCurve) -> Curve:
+    bad = ~np.isfinite(c.per_seed).all(axis=0)
+    cut = int(np.argmax(bad)) if bad.any() else len(c.n)
+    return Curve(label=label, n=c.n[:cut], mean=c.mean[:cut], std=c.std[:cut],
+                 diverged_at_n=int(c.n[cut]) if bad.any() else None)
+
+
+def capacity_sweep_raw(
+    rules: tuple[str, ...], *, d_k: int = 32, d_v: int = 32, n_max: int = 128, seeds: int = 16, key_type: str = "random",
+    rho: float = 0.5, beta: float = 1.0, gate: float = 0.95, seed: int = 0,
+) -> dict[str, metrics.CapacityCurve]:
+    """One ``fwp_core.metrics.capacity_curve`` call per rule (each batched over all seeds): no Streamlit."""
+    out = {}
+    with torch.no_grad():
+        for name in rules:
+            rule = _rule_with_gate(name, {}, gate)
+            out[name] = metrics.capacity_curve(rule, d_k=d_k, d_v=d_v, n_max=n_max, seeds=seeds, key_type=key_type,
+                                               rho=rho, beta=beta, seed=seed)
+    return out
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def capacity_sweep(
+    rules: tuple[str, ...], d_k: int, d_v: int, n_max: int, seeds: int, key_type: str, rho: float, beta: float,
+    gate: float, seed: int = 0,
+) -> dict[str, Curve]:
+    raw = capacity_sweep_raw(rules, d_k=d_k, d_v=d_v, n_max=n_max, seeds=seeds, key_type=key_type, rho=rho, beta=beta,
+                             gate=gate, seed=seed)
+    return {name: _cut(name, c) for name, c in raw.items()}
+
+
+def key_cosine(fm: FeatureMap, key_type: str, d_k: int, n: int = 128, rho: float = 0.5, seed: int = 0) -> float:
+    """Mean cosine between φ of the distinct keys a sweep writes (the keys of ``metrics.make_keys``)."""
+    keys, idx = metrics.make_keys(key_type, n, d_k, _gen(seed), (), rho=rho)
+    f = _unit(fm(keys))
+    c = f @ f.T
+    distinct = (idx[:, None] != idx[None, :]).numpy()
+    return float(c.numpy()[distinct].mean()) if distinct.any() else 0.0
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def feature_map_sweep(
+    rule: str, d_k: int, d_v: int, n_max: int, seeds: int, key_type: str, rho: float, beta: float, gate: float, seed: int = 0,
+) -> tuple[dict[str, Curve], dict[str, tuple[int, float, float]]]:
+    """The same capacity sweep of one rule for each feature map (all followed by l2 normalisation, so only the
+    direction of φ(k) matters), and per map (d_phi, mean cosine on the sweep's keys, on N(0, 1) inputs)."""
+    curves: dict[str, Curve] = {}
+    cos: dict[str, tuple[int, float, float]] = {}
+    with torch.no_grad():
+        for label, hp in FEATURE_MAP_VARIANTS:
+            hp = {**hp, "normalize": "l2"}
+            r = _rule_with_gate(rule, hp, gate)
+            c = metrics.capacity_curve(r, d_k=d_k, d_v=d_v, n_max=n_max, seeds=seeds, key_type=key_type, rho=rho,
+                                       beta=beta, seed=seed)
+            curves[label] = _cut(label, c)
+            fm = FeatureMap(name=hp["feature_map"], normalize="none", nu=int(hp.get("nu", 1)))
+            cos[label] = (fm.out_dim(d_k), key_cosine(fm, key_type, d_k, rho=rho, seed=seed), metrics.mean_key_cosine(fm, d_k))
+    return curves, cos
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def recency(
+    rules: tuple[str, ...], d_k: int, d_v: int, n: int, seeds: int, key_type: str, rho: float, beta: float, gate: float,
+    seed: int = 0,
+) -> dict[str, tuple[np.ndarray, np.ndarray, int | None]]:
+    """Write n pairs (batched over seeds), then recall each from the final memory: relative error by age
+    (0 = the newest pair), mean and std over seeds, cut before any divergence."""
+    g = _gen(seed)
+    keys, _ = metrics.make_keys(key_type, n, d_k, g, (seeds,), rho=rho)
+    vals = torch.randn(seeds, n, d_v, generator=g, dtype=torch.float64)
+    out = {}
+    with torch.no_grad():
+        for name in rules:
+            trace = _rule_with_gate(name, {}, gate).run(keys, keys, vals, beta=beta)
+            prof = metrics.recency_profile(trace).numpy()  # (seeds, n)
+            ok = np.isfinite(prof).all(axis=0)
+            if trace.diverged_at is not None:
+                out[name] = (np.zeros(0), np.zeros(0), trace.diverged_at)
+            else:
+                out[name] = (prof[:, ok].mean(0), prof[:, ok].std(0), None)
+    return out
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def overwrite_demo(d_k: int, d_v: int, beta: float, seed: int = 0) -> dict[str, np.ndarray]:
+    """Write (k, v₁) then (k, v₂) with one unit key; read the memory with k: additive gives v₁ + v₂, the delta
+    rule β v₂ + β(1 − β) v₁ (exactly v₂ at β = 1)."""
+    g = _gen(seed)
+    k = _unit(torch.randn(1, d_k, generator=g, dtype=torch.float64)).expand(2, d_k)
+    v = torch.randn(2, d_v, generator=g, dtype=torch.float64)
+    with torch.no_grad():
+        add = fwp_core.make_rule("hebbian").run(k, k, v)
+        dl = fwp_core.make_rule("delta").run(k, k, v, beta=beta)
+    return {
+        "v1": v[0].numpy(), "v2": v[1].numpy(), "v1+v2": (v[0] + v[1]).numpy(),
+        "additive read": (add.weights[-1] @ k[0]).numpy(), "delta read": (dl.weights[-1] @ k[0]).numpy(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- forms
+@dataclass(frozen=True)
+class FormsResult:
+    rule: str
+    T: int
+    chunk_size: int
+    recurrent: np.ndarray  # (T, d_v)
+    parallel: np.ndarray
+    chunked: np.ndarray
+    diffs: dict[str, float]  # max |difference| of each pair of forms
+    panels: tuple[tuple[str, str, np.ndarray, str], ...]  # (trace name, title, T×T matrix, x-axis title)
+    values: dict[str, np.ndarray]  # V, and the pseudo-values U for delta rules: (T, d_v) each
+    chunk_sizes: np.ndarray  # every chunk size tried
+    chunk_diffs: np.ndarray  # max |chunked(C) − recurrent| for each
+
+
+def forms_inputs(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, gate: float,
+                 dtype: torch.dtype = torch.float64) -> tuple[fwp_core.Rule, dict[str, Any]]:
+    """A random episode and the rule of the Forms page: decay takes γ = gate; gated rules get data-dependent
+    α_t ~ U(gate, 1) (seeded), so the decay products Γ are not constant."""
+    if rule not in FORMS_RULES:
+        raise ValueError(f"the Forms page shows {', '.join(FORMS_RULES)}; got {rule!r}")
+    hp = {"gamma": gate} if rule == "decay" else {}
+    r = fwp_core.make_rule(rule, **hp)
+    ep = random_episode(T, d_k, d_v, seed, dtype=dtype)
+    g = None
+    if rule in ("gated", "gated_delta"):
+        u = torch.rand(T, generator=_gen(seed + 31337), dtype=torch.float64)
+        g = (gate + (1.0 - gate) * u).to(dtype)
+    return r, dict(q=ep.q, k=ep.k, v=ep.v, beta=torch.full((T,), float(beta), dtype=dtype), gate=g)
+
+
+def _chunk_grid(T: int, chosen: int) -> list[int]:
+    if T <= 64:
+        return list(range(1, T + 1))
+    grid = {1, 2, 3, 4, 5, 7, T, chosen} | {2**i for i in range(3, 11) if 2**i < T} | {T // 3, T // 2}
+    return sorted(c for c in grid if 1 <= c <= T)
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def forms_result(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, gate: float, chunk_size: int,
+                 window: int = 128) -> FormsResult:
+    """The recurrence, the parallel form and the chunked form of one rule on one random episode (float64)."""
+    r, x = forms_inputs(rule, T, d_k, d_v, seed, beta, gate)
+    C = int(min(max(chunk_size, 1), T))
+    with torch.no_grad():
+        trace = r.run(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"])
+        if trace.diverged_at is not None:
+            raise ValueError(f"the recurrence diverged at step {trace.diverged_at}; lower β")
+        form = r.parallel(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"])
+        ch, _ = r.chunked(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"], chunk_size=C)
+        grid = _chunk_grid(T, C)
+        cdiff = [float((r.chunked(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"], chunk_size=c)[0]
+                        - trace.outputs).abs().max()) for c in grid]
+    rec, par, chk = trace.outputs.numpy(), form.outputs.numpy(), ch.numpy()
+    diffs = {
+        "recurrent vs parallel": float(np.abs(rec - par).max()),
+        "recurrent vs chunked": float(np.abs(rec - chk).max()),
+        "parallel vs chunked": float(np.abs(par - chk).max()),
+    }
+    n = min(T, window)
+    gated = x["gate"] is not None or rule == "decay"
+    if form.correction is not None:
+        A = form.attention[:n, :n].numpy()
+        corr = form.correction[:n, :n].numpy()
+        qk = "QKᵀ ⊙ Γ ⊙ M" if gated else "QKᵀ ⊙ M"
+        panels = (
+            ("scores", qk, A, "token s →"),
+            ("correction", "correction T = (I + L)⁻¹ diag β", corr, "token s →"),
+            ("product", f"product ({qk}) · T", (form.attention @ form.correction)[:n, :n].numpy(), "token s →"),
+        )
+        values = {"values V": x["v"][:n].numpy(), "pseudo-values U": form.values[:n].numpy()}
+    else:
+        panels = (
+            ("attention", "A = QKᵀ ⊙ " + ("Γ ⊙ " if gated else "") + "M · diag β", form.attention[:n, :n].numpy(), "token s →"),
+        )
+        values = {"values V": form.values[:n].numpy()}
+    return FormsResult(rule=rule, T=T, chunk_size=C, recurrent=rec, parallel=par, chunked=chk, diffs=diffs, panels=panels,
+                       values=values, chunk_sizes=np.array(grid), chunk_diffs=np.array(cdiff))
+
+
+FORM_COMPLEXITY: dict[str, str] = {
+    "recurrent": "O(T·d_k·d_v) work in T sequential steps; O(d_k·d_v) state",
+    "parallel": "O(T²·(d_k + d_v)) work, all at once (delta rules add an O(T³) triangular solve); O(T²) memory",
+    "chunked": "O(T·C·(d_k + d_v) + T·d_k·d_v) work in T/C sequential steps (delta rules add O(T·C²)); O(C² + d_k·d_v) per chunk",
+}
+
+
+def time_forms(
+    rule: str, Ts: tuple[int, ...], *, d_k: int = 64, d_v: int = 64, chunk_size: int = 64, reps: int = 3,
+    progress: Callable[[float, str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Measured seconds of each form (best of ``reps`` after one warm-up, float32, CPU) for every T in Ts.
+    ``progress(fraction, text)`` is called after each measurement. No Streamlit here."""
+    forms = ("recurrent", "parallel", "chunked")
+    r0, x0 = forms_inputs(rule, min(Ts), d_k, d_v, 0, 0.5, 0.9, dtype=torch.float32)
+    with torch.no_grad():  # warm every code path once before anything is timed
+        r0.run(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"])
+        r0.parallel(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"])
+        r0.chunked(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"], chunk_size=chunk_size)
+    rows: list[dict[str, Any]] = []
+    total = len(Ts) * len(forms)
+    done = 0
+    for T in Ts:
+        r, x = forms_inputs(rule, int(T), d_k, d_v, 0, 0.5, 0.9, dtype=torch.float32)
+        kw = dict(beta=x["beta"], gate=x["gate"])
+        calls = {
+            "recurrent": lambda: r.run(x["q"], x["k"], x["v"], **kw),
+            "parallel": lambda: r.parallel(x["q"], x["k"], x["v"], **kw),
+            "chunked": lambda: r.chunked(x["q"], x["k"], x["v"], chunk_size=chunk_size, **kw),
+        }
+        for name in forms:
+            with torch.no_grad():
+                calls[name]()
+                best = float("inf")
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    calls[name]()
+                    best = min(best, time.perf_counter() - t0)
+            rows.append({"T": int(T), "form": name, "seconds": best})
+            done += 1
+            if progress is not None:
+                progress(done / total, f"{name} form at T = {T}: {best * 1e3:.1f} ms")
+    return rows

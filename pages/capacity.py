@@ -1,0 +1,183 @@
+"""Capacity: the memory lab. Write N key/value pairs, query every stored key, and watch recall degrade."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import figures, lab, state
+from app.layout import caption
+from app.state import LIMITS, Param
+from fwp_core.metrics import KEY_TYPES, additive_theory
+
+QP = "query-params"
+RULES = lab.capacity_rule_names()
+DEFAULT_RULES = ["hebbian", "delta", "rls"]
+RECENCY_MULTS = [0.5, 1, 2, 4]
+
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("cap_dk", "int", 32, 2, LIMITS.max_d),
+        Param("cap_dv", "int", 32, 1, LIMITS.max_d),
+        Param("cap_seeds", "int", 16, 1, lab.MAX_CAPACITY_SEEDS),
+        Param("cap_keys", "choice", "random", choices=KEY_TYPES),
+        Param("cap_beta", "float", 1.0, 0.0, 2.0),
+        Param("cap_fm_rule", "choice", "hebbian", choices=tuple(RULES)),
+    )
+}
+
+
+def controls() -> dict:
+    rules = st.multiselect("Rules", RULES, default=DEFAULT_RULES, key="cap_rules", bind=QP, max_selections=lab.MAX_CAPACITY_RULES,
+                           help=f"Up to {lab.MAX_CAPACITY_RULES} rules, each with its registry defaults (delta rules: unit "
+                                "keys). delta_product is left out: it writes several keys per token.")
+    c1, c2 = st.columns(2)
+    d_k = int(c1.number_input("d_k", 2, LIMITS.max_d, 32, key="cap_dk", bind=QP, help=f"Key dimension; N runs to 4·d_k. Allowed: 2..{LIMITS.max_d}."))
+    d_v = int(c2.number_input("d_v", 1, LIMITS.max_d, 32, key="cap_dv", bind=QP, help=f"Value dimension. Allowed: 1..{LIMITS.max_d}."))
+    c3, c4 = st.columns(2)
+    seeds = int(c3.number_input("seeds", 1, lab.MAX_CAPACITY_SEEDS, 16, key="cap_seeds", bind=QP,
+                                help=f"Independent episodes, run as one batch. Allowed: 1..{lab.MAX_CAPACITY_SEEDS}."))
+    seed = int(c4.number_input("base seed", 0, 2**31 - 1, 0, key="cap_seed", bind=QP))
+    key_type = st.selectbox("Key type", list(KEY_TYPES), key="cap_keys", bind=QP,
+                            help="random unit keys; orthogonal (an orthonormal basis, which repeats beyond d_k); correlated "
+                                 "(pairwise cosine ρ); repeated (d_k/2 distinct keys written over and over: overwrites)")
+    rho = 0.5
+    if key_type == "correlated":
+        rho = float(st.slider("Key cosine ρ", 0.0, 0.95, 0.5, 0.05, key="cap_rho", bind=QP))
+    beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="cap_beta", bind=QP,
+                           help="The same β for every write. Allowed: 0..2."))
+    gate = float(st.slider("gate α (gated rules)", 0.5, 1.0, 0.95, 0.01, key="cap_gate", bind=QP,
+                           help="Constant decay for rules with a data-dependent gate (gated, gla, gated_delta); decay uses γ."))
+    return dict(rules=tuple(rules), d_k=d_k, d_v=d_v, seeds=seeds, seed=seed, key_type=key_type, rho=rho, beta=beta, gate=gate)
+
+
+def curve_dict(c: lab.Curve) -> dict:
+    return dict(n=c.n, mean=c.mean, std=c.std, diverged_at_n=c.diverged_at_n)
+
+
+def fitted_seeds(cfg: dict, n: int, d_phi: int, what: str) -> int | None:
+    """Seeds within the memory cap (with a warning if fewer than asked), or None after an error."""
+    try:
+        fit = lab.check_capacity_size(n, cfg["d_v"], d_phi, cfg["seeds"])
+    except ValueError as exc:
+        st.error(f"The {what} is too large: {exc}.")
+        return None
+    if fit < cfg["seeds"]:
+        st.warning(f"{cfg['seeds']} seeds would exceed the memory cap of the {what} (N up to {n}, d_v = {cfg['d_v']}); "
+                   f"using {fit} seeds there.")
+    return fit
+
+
+st.title("Capacity")
+st.markdown(
+    "Write **N** key/value pairs into an empty fast-weight memory, then query every stored key and measure the relative "
+    "recall error ‖v − W φ(k)‖ / ‖v‖ (0 = perfect, 1 = the memory returns nothing). With additive writes every stored "
+    "pair leaks into every read: $W k_j = v_j + \\sum_{i \\ne j} (k_i \\cdot k_j)\\, v_i$, so for N random unit keys in "
+    "d_k dimensions the error grows like $\\sqrt{(N-1)/d_k}$."
+)
+if "_url_warnings_capacity" not in st.session_state:
+    st.session_state["_url_warnings_capacity"] = state.parse_query(st.query_params.to_dict(), PARAMS).warnings
+for w in st.session_state["_url_warnings_capacity"]:
+    st.warning(w)
+
+with st.sidebar:
+    cfg = controls()
+    st.caption(f"Limits: d ≤ {LIMITS.max_d}, N ≤ 4·d_k, seeds ≤ {lab.MAX_CAPACITY_SEEDS}, ≤ {lab.MAX_CAPACITY_RULES} rules; "
+               f"each sweep is one batched run per rule.")
+
+d_k, n_max = cfg["d_k"], 4 * cfg["d_k"]
+common = dict(d_k=d_k, d_v=cfg["d_v"], key_type=cfg["key_type"], rho=cfg["rho"], beta=cfg["beta"], gate=cfg["gate"],
+              seed=cfg["seed"])
+
+# ------------------------------------------------------------------------------------------ 1. the capacity curve
+st.subheader("Recall error against the number of stored pairs")
+if not cfg["rules"]:
+    st.warning("Choose at least one rule in the sidebar.")
+else:
+    seeds = fitted_seeds(cfg, n_max, d_k, "capacity sweep")
+    if seeds is not None:
+        with st.spinner("Sweeping N = 1 … 4·d_k for every rule (one batched run per rule)…"):
+            curves = lab.capacity_sweep(cfg["rules"], n_max=n_max, seeds=seeds, **common)
+        n = np.arange(1, n_max + 1)
+        theory = (n, additive_theory(n, d_k))
+        fig = figures.capacity_figure({r: curve_dict(c) for r, c in curves.items()}, theory=theory, d_k=d_k)
+        st.plotly_chart(fig, key="capacity", config={"displaylogo": False})
+        caption(f"Mean over {seeds} seeds (band: ± one standard deviation). The dashed line is the additive rule's theory "
+                "√((N−1)/d_k) for random keys and β = 1: the Hebbian curve follows it; the delta rule stays lower; rls "
+                "recalls every pair exactly up to N ≈ d_k, then degrades.")
+        for c in curves.values():
+            if c.diverged_at_n is not None:
+                st.warning(f"**{c.label}** diverged at N = {c.diverged_at_n} (its fast weights became non-finite or exploded "
+                           "for at least one seed): its curve is cut there and marked ×, and it may leave the chart's "
+                           "range before that. Lower β or use unit keys.")
+        marks = sorted({max(1, d_k // 2), d_k, 2 * d_k, 4 * d_k})
+        rows = {f"N = {m}": {c.label: (float(c.mean[m - 1]) if m <= len(c.mean) else None) for c in curves.values()} for m in marks}
+        for m in marks:
+            rows[f"N = {m}"]["theory √((N−1)/d_k)"] = float(additive_theory(np.array([m]), d_k)[0])
+        table = pd.DataFrame(rows).T
+        st.dataframe(table, width="stretch", column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns})
+        caption("The same curves at a few N: compare each rule with the theory column.")
+
+# ------------------------------------------------------------------------------------------ 2. feature maps
+st.subheader("Feature maps: positive features add crosstalk")
+fm_rule = st.selectbox("Rule for the feature-map comparison", RULES, index=RULES.index("hebbian"), key="cap_fm_rule", bind=QP)
+n_fm = 2 * d_k  # crosstalk shows well before 4·d_k; six maps (DPFP ν = 3: d_phi = 6·d_k) cost more than one rule
+seeds_fm = fitted_seeds({**cfg, "seeds": min(cfg["seeds"], lab.FEATURE_MAP_SEEDS)}, n_fm, 6 * d_k, "feature-map sweep")
+if seeds_fm is not None:
+    with st.spinner("Sweeping every feature map…"):
+        fm_curves, cos = lab.feature_map_sweep(fm_rule, n_max=n_fm, seeds=seeds_fm, **common)
+    left, right = st.columns([0.64, 0.36])
+    with left:
+        theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if fm_rule == "hebbian" else None
+        fig = figures.capacity_figure({k: curve_dict(c) for k, c in fm_curves.items()}, theory=theory, d_k=d_k)
+        st.plotly_chart(fig, key="cap_features", config={"displaylogo": False})
+        caption(f"{fm_rule} with each feature map φ (then l2-normalised), N up to 2·d_k, {seeds_fm} seeds: elu+1 and relu "
+                "make every φ(k) positive, so unrelated keys overlap and recall degrades sooner; DPFP's sparse, larger "
+                "features overlap less.")
+    with right:
+        tab = pd.DataFrame([{"feature map": k, "d_phi": v[0], "cos (these keys)": v[1], "cos (N(0,1))": v[2]}
+                            for k, v in cos.items()]).set_index("feature map")
+        st.dataframe(tab, width="stretch", column_config={
+            "cos (these keys)": st.column_config.NumberColumn(format="%.3f", help="mean cosine between φ of distinct keys of this sweep"),
+            "cos (N(0,1))": st.column_config.NumberColumn(format="%.3f", help="mean cosine between φ of unrelated N(0, 1) vectors"),
+        })
+        caption("The measured mean cosine between φ of unrelated keys: the larger it is, the more each read picks up the other "
+                "pairs' values.")
+
+# ------------------------------------------------------------------------------------------ 3. recency
+st.subheader("Which pairs survive: error by age")
+mult = st.segmented_control("N written, in units of d_k", RECENCY_MULTS, default=2, key="cap_rec_mult", bind=QP, required=True)
+n_rec = max(1, int(round(float(mult or 2) * d_k)))
+rec_rules = tuple(dict.fromkeys((*cfg["rules"], "delta")))  # the same colours as above; delta always shown
+seeds_rec = fitted_seeds(cfg, n_rec, d_k, "recency run")
+if seeds_rec is not None:
+    prof = lab.recency(rec_rules, n=n_rec, seeds=seeds_rec, **common)
+    shown = {r: (m, s) for r, (m, s, d) in prof.items() if d is None}
+    for r, (_m, _s, d) in prof.items():
+        if d is not None:
+            st.warning(f"**{r}** diverged at step {d} of {n_rec}: no recency profile to show.")
+    if shown:
+        st.plotly_chart(figures.recency_figure(shown), key="cap_recency", config={"displaylogo": False})
+        caption(f"After {n_rec} writes, the error of each pair by its age: the delta rule recalls the newest pairs almost "
+                "exactly and lets the oldest fade; the Hebbian memory is equally bad at every age.")
+
+# ------------------------------------------------------------------------------------------ 4. overwrite
+st.subheader("The overwrite demo")
+c1, c2 = st.columns([0.45, 0.55])
+with c1:
+    st.markdown("Write $(k, v_1)$, then $(k, v_2)$ with the **same** unit key $k$, and read with $k$. Additive memory returns "
+                "$v_1 + v_2$; the delta rule returns $\\beta v_2 + \\beta(1-\\beta) v_1$ — exactly $v_2$ at β = 1.")
+    ow_beta = float(st.slider("β of the delta rule", 0.0, 2.0, 1.0, 0.05, key="cap_ow_beta", bind=QP))
+    demo = lab.overwrite_demo(8, 8, ow_beta, cfg["seed"])
+    err_add = float(np.linalg.norm(demo["additive read"] - demo["v1+v2"]))
+    err_delta = float(np.linalg.norm(demo["delta read"] - demo["v2"]))
+    m1, m2 = st.columns(2)
+    m1.metric("‖additive read − (v₁ + v₂)‖", f"{err_add:.1e}")
+    m2.metric("‖delta read − v₂‖", f"{err_delta:.1e}" if err_delta < 1e-6 else f"{err_delta:.3f}")
+with c2:
+    zmax = figures.symmetric_range(*demo.values())
+    st.plotly_chart(figures.vectors_figure(demo, zmax), key="cap_overwrite", config={"displaylogo": False})
+    caption("Columns: the two values, their sum, and what each memory returns for k. The additive read matches v₁ + v₂, "
+            "the delta read (β = 1) matches v₂.")
