@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = logging.getLogger("fwp_explorer")
+if os.environ.get("FWP_LOG_LEVEL") and not LOG.handlers:  # e.g. FWP_LOG_LEVEL=DEBUG logs every page/fragment run time
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    LOG.addHandler(_handler)
+    LOG.setLevel(os.environ["FWP_LOG_LEVEL"].upper())
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -35,6 +41,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/home.py", "Home", ":material/home:", "home", "what a fast weight programmer is, in one screen", default=True),
     PageSpec("pages/explorer.py", "Explorer", ":material/biotech:", "explorer", "step through one sequence token by token with one rule"),
+    PageSpec("pages/compare.py", "Compare", ":material/compare:", "compare", "rules side by side, one t"),
+    PageSpec("pages/capacity.py", "Capacity", ":material/memory:", "capacity", "how much a memory holds"),
+    PageSpec("pages/forms.py", "Forms", ":material/functions:", "forms", "recurrent = parallel = chunked"),
     PageSpec("pages/biology.py", "Biology", ":material/psychology:", "biology", "the same rules as synaptic plasticity, with the open questions"),
 )
 

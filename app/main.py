@@ -9,7 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the repo root
     sys.path.insert(0, str(ROOT))
 
+import os  # noqa: E402
+
 import streamlit as st  # noqa: E402
+import torch  # noqa: E402
+
+# One intra-op thread per computation: a server runs many sessions' steps at once, and small matrices gain
+# nothing from more threads while oversubscribed cores lose a lot (FWP_TORCH_THREADS overrides).
+torch.set_num_threads(int(os.environ.get("FWP_TORCH_THREADS", "1")))
 
 from app.layout import PAGES, guarded, sidebar_footer  # noqa: E402
 
