@@ -44,3 +44,13 @@ def figure_with_trace(at: Any, name: str) -> dict:
         if any(tr.get("name") == name for tr in spec["data"]):
             return spec
     raise AssertionError(f"no figure holds a trace named {name!r}")
+
+
+def expected_trace(cfg: Any):
+    """The trace the Explorer computes for a configuration, computed independently of the page."""
+    import fwp_core
+    from app import compute
+
+    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
+    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
+    return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])

@@ -129,5 +129,16 @@ def test_no_pickle_no_unsafe_html_weights_only_torch_load() -> None:
         assert not re.search(r"^\s*import pickle|^\s*from pickle|pickle\.loads?\(", text, re.M), f"{rel} uses pickle"
         assert "allow_pickle=True" not in text, f"{rel} allows pickle in numpy"
         assert "unsafe_allow_html=True" not in text, f"{rel} renders raw HTML"
-        for call in re.findall(r"torch\.load\([^)]*\)", text):
-            assert "weights_only=True" in call, f"{rel}: {call} must pass weights_only=True"
+        for m in re.finditer(r"torch\.load\(", text):
+            call = _call_text(text, m.end() - 1)
+            assert "weights_only=True" in call, f"{rel}: torch.load{call} must pass weights_only=True"
+
+
+def _call_text(text: str, open_paren: int) -> str:
+    """The balanced-parenthesis argument text of the call whose '(' is at ``open_paren``."""
+    depth = 0
+    for i in range(open_paren, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[open_paren : i + 1]
+    return text[open_paren:]

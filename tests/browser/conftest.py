@@ -53,13 +53,15 @@ def wait_healthy(base: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"streamlit did not become healthy at {base} within {timeout}s")
 
 
-def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(extra_env: dict[str, str] | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app/main.py`` on a free port; its stderr goes to ``log`` (or nowhere)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    err = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -27,7 +27,7 @@ def expected_weights(t: int) -> np.ndarray:
     return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"]).weights[t].numpy()
 
 
-def wait_for_t(page, t: int, timeout_ms: int = 20000) -> None:
+def wait_for_t(page, t: int, timeout_ms: int = 60000) -> None:
     page.get_by_text(re.compile(rf"^t = {t} / \d+$")).first.wait_for(timeout=timeout_ms)
     wait_idle(page)
 
@@ -60,7 +60,10 @@ def test_step_back_keyboard_and_play(server, page) -> None:
     wait_for_t(page, 5)
     assert "t=5" in page.url
     page.get_by_text("Play", exact=True).click()
-    page.wait_for_timeout(1500)
+    page.wait_for_function(  # Play advances t by itself (server-side fragment timer)
+        "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => /^t = ([6-9]|1[0-2]) \\/ 12$/.test(e.innerText.trim()))",
+        timeout=30000,
+    )
     t_after, _ = caption_t(page)
     assert t_after > 5
     assert errors_on(page) == []
