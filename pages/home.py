@@ -39,7 +39,7 @@ left, right = st.columns([0.42, 0.58], gap="large")
 with left:
     st.subheader("The programmer writes, the fast net reads")
     st.graphviz_chart(
-        """digraph { rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#fdf2e9", fontname="sans-serif"];
+        """digraph { rankdir=TB; nodesep=0.3; ranksep=0.25; node [shape=box, style="rounded,filled", fillcolor="#fdf2e9", fontname="sans-serif"];
         x [label="token x_t"]; P [label="programmer\\n(slow weights, trained)"]; kv [label="k_t, v_t, q_t, β_t", fillcolor="#eaf2f8"];
         W [label="fast weights W_t\\nW_t = W_{t-1} + β_t v_t k_tᵀ", fillcolor="#fadbd8"]; y [label="y_t = W_t q_t"];
         x -> P -> kv -> W -> y; }""",
@@ -56,7 +56,7 @@ with right:
     c1.metric("‖W k₃ − v₃‖ (crosstalk)", f"{ex['crosstalk']:.4f}")
     c2.metric("max |fast-weight read − linear attention|", f"{float(np.abs(ex['read'] - ex['attn']).max()):.1e}")
 st.subheader("Explore")
-cols = st.columns(3)
+cols = st.columns(2)
 for i, p in enumerate(q for q in PAGES if not q.default):
-    with cols[i % 3]:
+    with cols[i % 2]:
         st.page_link(p.path, label=f"**{p.title}** — {p.blurb}", icon=p.icon)
