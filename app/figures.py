@@ -114,22 +114,27 @@ def _figure(traces: list[dict], layout: dict) -> go.Figure:
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
+    parallel_output: np.ndarray | None = None,
 ) -> go.Figure:
-    """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t) and y_t beside,
-    φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are named ``W_t-1``, ``update``, ``W_t``,
-    ``values``, ``key``, ``query``. One colour range (``zmax``) for the whole figure."""
-    layout = _layout(2, 4, (f"W<sub>{t - 1}</sub> (before)", f"update at step {t}", f"W<sub>{t}</sub> (after)", "v, r, y",
-                            "", "", "", ""), row_heights=(0.82, 0.18), column_widths=(0.3, 0.3, 0.3, 0.1))
+    """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
+    parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
+    named ``W_t-1``, ``update``, ``W_t``, ``values``, ``key``, ``query``. One colour range (``zmax``) for the
+    whole figure."""
+    layout = _layout(2, 4, (f"W<sub>{t - 1}</sub> (before)", f"update at step {t}", f"W<sub>{t}</sub> (after)", "vectors",
+                            "", "", "", ""), row_heights=(0.82, 0.18), column_widths=(0.29, 0.29, 0.29, 0.13))
     cell = "%{z:.4f}"
     wt_hover = f"W_{t}[%{{y}}, %{{x}}] = {cell}"
     if hover is not None:
         wt_hover += "<br>largest writes to this cell:<br>%{customdata}"
     cols = np.arange(len(key))
+    vecs, names = [value, retrieved, output], ["v", "r", "y"]
+    if parallel_output is not None:
+        vecs, names = [*vecs, parallel_output], [*names, "y∥"]
     traces = [
         _hm(1, W_prev, "W_t-1", f"W_{t - 1}[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
         _hm(2, update, "update", f"ΔW[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
         _hm(3, W_t, "W_t", wt_hover + "<extra></extra>", customdata=hover),
-        _hm(4, np.stack([value, retrieved, output], axis=1), "values", "%{x}[%{y}] = %{z:.4f}<extra></extra>", x=["v", "r", "y"]),
+        _hm(4, np.stack(vecs, axis=1), "values", "%{x}[%{y}] = %{z:.6f}<extra></extra>", x=names),
         _hm(6, key[None, :], "key", "φ(k)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(k{t})"]),
         _hm(7, query[None, :], "query", "φ(q)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(q{t})"]),
     ]

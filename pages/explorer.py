@@ -6,7 +6,6 @@ import inspect
 import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import fwp_core
@@ -106,10 +105,12 @@ def stepper() -> None:
     fig_w = figures.weights_figure(
         W[t - 1], W[t] - W[t - 1], W[t], key=key, query=trace.queries[i].numpy(), value=value,
         retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=hover,
+        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i],
     )
     st.plotly_chart(fig_w, key="weights", config={"displaylogo": False})
-    caption("The memory before the write, what step t changed, and after; v (stored), r = W_{t−1}φ(k) (retrieved before "
-            "writing) and y (read-out) on the right. Hover a cell of W_t to see which tokens wrote it.")
+    caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
+            "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a cell "
+            "of W_t to see which tokens wrote it.")
 
     err = float(trace.retrieval_error[i])
     m1, m2, m3 = st.columns(3)
@@ -123,26 +124,11 @@ def stepper() -> None:
     else:
         m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
 
-    left, right = st.columns([0.62, 0.38])
-    with left:
-        fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels)
-        st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
-        caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
-                "pseudo-values U with the correction matrix, then attend with QKᵀ.")
-    with right:
-        if res.parallel_outputs is not None:
-            y_rec = trace.outputs[i].numpy()
-            y_par = res.parallel_outputs[i]
-            st.dataframe(
-                pd.DataFrame({"y_t (recurrent)": y_rec, "y_t (parallel)": y_par, "|difference|": np.abs(y_rec - y_par)}),
-                height=320, width="stretch",
-                column_config={"|difference|": st.column_config.NumberColumn(format="%.1e"),
-                               "y_t (recurrent)": st.column_config.NumberColumn(format="%.5f"),
-                               "y_t (parallel)": st.column_config.NumberColumn(format="%.5f")},
-            )
-            caption("The same output from the recurrence and from the attention form.")
-        else:
-            st.info("This rule has no parallel (attention) form: only the recurrence computes it.")
+    fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels)
+    st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
+    caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
+            "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column beside the weights is "
+            "y_t computed this way; it matches the recurrent y to the max |difference| above.")
 
     ev = compute.eigenvalues_at(res, t)
     fig_e = figures.retrieval_error_figure(
