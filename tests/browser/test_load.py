@@ -65,13 +65,13 @@ async def open_session(browser, base: str, i: int):
     return ctx, page
 
 
-async def step_session(page, i: int, out: dict) -> None:
+async def step_session(page, i: int, out: dict, think: tuple[float, float]) -> None:
     """Step session i STEPS times with a student's think time, checking it sees its own state."""
     cfg = config(i)
     rng = random.Random(i)
     trace = await asyncio.to_thread(expected_trace, cfg)  # off the event loop: other sessions keep clicking
     for t in range(2, 2 + STEPS):
-        await asyncio.sleep(rng.uniform(*THINK_S))
+        await asyncio.sleep(rng.uniform(*think))
         t0 = asyncio.get_running_loop().time()
         await page.get_by_role("button", name="Step").first.click()
         await page.wait_for_function(CAPTION, arg=f"t = {t} / {cfg.T}", timeout=120000, polling=10)
@@ -94,7 +94,7 @@ def niced_chromium(tmp: Path) -> str:
     return str(wrapper)
 
 
-async def drive(base: str, sessions: list[int], chromium: str) -> dict:
+async def drive(base: str, sessions: list[int], chromium: str, think: tuple[float, float] = THINK_S) -> dict:
     """Ramp up every session (one per second), then let them all step concurrently."""
     from playwright.async_api import async_playwright
 
@@ -107,7 +107,7 @@ async def drive(base: str, sessions: list[int], chromium: str) -> dict:
             return await open_session(browser, base, i)
 
         opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
-        await asyncio.gather(*(step_session(page, i, out) for (_, page), i in zip(opened, sessions)))
+        await asyncio.gather(*(step_session(page, i, out, think) for (_, page), i in zip(opened, sessions)))
         for ctx, _ in opened:
             await ctx.close()
         await browser.close()
@@ -134,7 +134,7 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
     try:
         single = {"latency": [], "errors": []}
         for i in range(3):  # one user at a time, three times, for a steadier baseline
-            one = asyncio.run(drive(base, [i], chromium))
+            one = asyncio.run(drive(base, [i], chromium, think=(0.5, 1.0)))
             single["latency"] += one["latency"]
             single["errors"] += one["errors"]
         baseline_mem = rss_mb(proc.pid)  # after one session: imports and caches are warm
