@@ -44,7 +44,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/compare.py", "Compare", ":material/compare:", "compare", "rules side by side, one t"),
     PageSpec("pages/capacity.py", "Capacity", ":material/memory:", "capacity", "how much a memory holds"),
     PageSpec("pages/forms.py", "Forms", ":material/functions:", "forms", "recurrent = parallel = chunked"),
+    PageSpec("pages/programmer.py", "Programmer", ":material/model_training:", "programmer", "train the slow net, then watch what it writes"),
     PageSpec("pages/biology.py", "Biology", ":material/psychology:", "biology", "the same rules as synaptic plasticity, with the open questions"),
+    PageSpec("pages/lessons.py", "Lessons", ":material/school:", "lessons", "guided lessons through the primer, one idea at a time"),
 )
 
 

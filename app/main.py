@@ -19,8 +19,10 @@ import torch  # noqa: E402
 torch.set_num_threads(int(os.environ.get("FWP_TORCH_THREADS", "1")))
 
 from app.layout import PAGES, guarded, sidebar_footer  # noqa: E402
+from app.lessons import lesson_panel  # noqa: E402
 
 st.set_page_config(page_title="FWP Explorer", page_icon=":material/neurology:", layout="wide", initial_sidebar_state="expanded")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
+guarded(lesson_panel)(page)  # a lesson step sets the page's state before its widgets exist
 guarded(page.run)()
 sidebar_footer()
