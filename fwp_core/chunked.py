@@ -56,38 +56,51 @@ def chunked_gated_delta(
     N = kc.shape[-3]
     # 1. decays inside each chunk (none without a gate: Γ is the causal mask, b ≡ 1)
     if alpha is None:
-        G = torch.ones(C, C, dtype=k.dtype, device=k.device).tril()  # (C, C)
-        b = torch.ones_like(bc)
+        G = b = None
+        to_end = torch.ones(C, dtype=k.dtype, device=k.device)  # Π_{r=s+1..last} α_r ≡ 1
     else:
         ac = _split(alpha, -1, C, 1.0)
         b = torch.cumprod(ac, dim=-1)  # (..., N, C)
         G = decay_products(ac)  # (..., N, C, C)
-    to_end = G[..., -1, :]  # (..., N, C) or (C,): Π_{r=s+1..last} α_r
+        to_end = G[..., -1, :]  # (..., N, C)
+    gamma = (lambda x: torch.tril(x)) if G is None else (lambda x: x * G)  # noqa: E731  ⊙ Γ (the causal mask without a gate)
     # 2. all chunks at once: WY correction and causal scores
     if correct:
         eye = torch.eye(C, dtype=k.dtype, device=k.device)
-        L = torch.tril(bc.unsqueeze(-1) * (kc @ kc.transpose(-1, -2)) * G, diagonal=-1)  # (..., N, C, C)
+        L = torch.tril(bc.unsqueeze(-1) * gamma(kc @ kc.transpose(-1, -2)), diagonal=-1)  # (..., N, C, C)
         Tm = torch.linalg.solve_triangular(eye + L, torch.diag_embed(bc), upper=False, unitriangular=True)
-        TV = Tm @ vc  # (..., N, C, d_v)
-        TK = Tm @ (b.unsqueeze(-1) * kc)  # (..., N, C, d_phi)
+        d_v = vc.shape[-1]
+        TVK = Tm @ torch.cat([vc, kc if b is None else b.unsqueeze(-1) * kc], dim=-1)  # (..., N, C, d_v + d_phi)
+        TV, TK = TVK[..., :d_v], TVK[..., d_v:]
     else:
         TV = bc.unsqueeze(-1) * vc
         TK = None
-    A = (qc @ kc.transpose(-1, -2)) * G  # (..., N, C, C)
-    # 3. chunk by chunk: the state recurrence only
-    Us, Ss = [], []
+    A = gamma(qc @ kc.transpose(-1, -2))  # (..., N, C, C)
+    # 3. chunk by chunk: the state recurrence only, on Sᵀ (d_phi, d_v) with the batch flattened, two fused
+    #    multiply-adds per chunk
+    batch = kc.shape[:-3]
+    flat = lambda x: x.reshape(-1, *x.shape[len(batch):])  # noqa: E731  (B, N, ...)
+    TVs = flat(TV).unbind(1)  # N × (B, C, d_v)
+    TKs = flat(TK).unbind(1) if TK is not None else None  # N × (B, C, d_phi)
+    KTs = flat(kc * to_end.unsqueeze(-1)).transpose(-1, -2).unbind(1)  # N × (B, d_phi, C): keys decayed to chunk end
+    last = None if b is None else flat(b)[..., -1]  # (B, N)
+    St = flat(S.transpose(-1, -2).unsqueeze(-3)).squeeze(1)  # (B, d_phi, d_v)
+    Bsz, d_phi, d_v = St.shape
+    U = torch.empty(N, Bsz, C, d_v, dtype=St.dtype, device=St.device)  # filled in place, chunk by chunk
+    Sn = torch.empty(N, Bsz, d_phi, d_v, dtype=St.dtype, device=St.device)  # Sᵀ entering each chunk
     for n in range(N):
-        U_n = TV[..., n, :, :]
-        if TK is not None:
-            U_n = U_n - TK[..., n, :, :] @ S.transpose(-1, -2)  # (..., C, d_v)
-        Us.append(U_n)
-        Ss.append(S)
-        end = to_end if alpha is None else to_end[..., n, :]
-        S = b[..., n, -1, None, None] * S + (U_n * end.unsqueeze(-1)).transpose(-1, -2) @ kc[..., n, :, :]
-    U = torch.stack(Us, dim=-3)  # (..., N, C, d_v)
-    Sn = torch.stack(Ss, dim=-3)  # (..., N, d_v, d_phi) state entering each chunk
+        Sn[n] = St
+        if TKs is None:
+            U[n] = TVs[n]
+        else:
+            torch.baddbmm(TVs[n], TKs[n], St, alpha=-1.0, out=U[n])  # (B, C, d_v)
+        St = torch.baddbmm(St if last is None else St * last[:, n, None, None], KTs[n], U[n])
+    U = U.transpose(0, 1).reshape(*batch, N, C, d_v)  # (..., N, C, d_v)
+    Sn = Sn.transpose(0, 1).reshape(*batch, N, d_phi, d_v)  # (..., N, d_phi, d_v)
     # 4. all chunks at once: outputs
-    Y = b.unsqueeze(-1) * (qc @ Sn.transpose(-1, -2)) + A @ U  # (..., N, C, d_v)
+    inter = qc @ Sn  # (..., N, C, d_v) what the state entering the chunk contributes
+    Y = (inter if b is None else b.unsqueeze(-1) * inter) + A @ U  # (..., N, C, d_v)
+    S = St.reshape(*batch, *St.shape[-2:]).transpose(-1, -2)
     return Y.reshape(*Y.shape[:-3], N * C, Y.shape[-1])[..., :T, :], S
 
 
