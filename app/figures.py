@@ -13,10 +13,12 @@ import json
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-COLORSCALE = "RdBu_r"  # red positive, blue negative
+COLORSCALE = plotly.colors.get_colorscale("RdBu_r")  # red positive, blue negative; resolved here, since figures
+# assembled without validation pass names straight to plotly.js, which knows no "_r" suffix
 RULE_COLORS = ("#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#17202a")
 FONT = dict(size=12)
 

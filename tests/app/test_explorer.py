@@ -73,6 +73,11 @@ def test_weights_chart_equals_core_trace() -> None:
     trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"])
     np.testing.assert_allclose(W_chart, trace.weights[7].numpy(), atol=1e-6)
     np.testing.assert_allclose(U_chart, (trace.weights[7] - trace.weights[6]).numpy(), atol=1e-6)
+    # one diverging scale centred at 0, negative blue and positive red, symmetric range
+    axis = spec["layout"]["coloraxis"]
+    assert axis["colorscale"][0][1] == "rgb(5,48,97)" and axis["colorscale"][-1][1] == "rgb(103,0,31)"
+    assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"] > -np.inf
+    assert spec["layout"]["yaxis"]["autorange"] == "reversed"  # row 0 at the top
     # the retrieval error curve carries the core's errors
     err_spec = figure_with_trace(at, "delta")
     np.testing.assert_allclose(decode(trace_named(err_spec, "delta")["y"]), trace.retrieval_error.numpy(), atol=1e-5)
