@@ -248,20 +248,19 @@ def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, tokens: Seq
     fig.add_trace(_heat(updates[0], "update"), 1, 1)
     fig.add_trace(_heat(weights[1], "W_t"), 1, 2)
     fig.frames = [
-        go.Frame(name=str(s + 1), data=[go.Heatmap(z=updates[s]), go.Heatmap(z=weights[s + 1])], traces=[0, 1],
-                 layout=dict(title_text=f"t = {s + 1} / {T}: {tokens[s] if s < len(tokens) else ''}"))
-        for s in range(T)
+        go.Frame(name=str(s + 1), data=[go.Heatmap(z=updates[s]), go.Heatmap(z=weights[s + 1])], traces=[0, 1])
+        for s in range(T)  # data only: a per-frame layout change (a title) would cost a relayout every frame
     ]
     anim = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), mode="immediate")
     fig.update_layout(
         **_coloraxis(zmax, "value"), height=420, margin=dict(l=50, r=20, t=60, b=90), font=FONT,
-        title_text=f"t = 1 / {T}: {tokens[0] if tokens else ''}",
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", showactive=False, buttons=[
             dict(label="▶ Play", method="animate", args=[None, {**anim, "fromcurrent": True}]),
             dict(label="❚❚ Pause", method="animate", args=[[None], {**anim, "frame": dict(duration=0, redraw=False)}]),
         ])],
         sliders=[dict(active=0, x=0.15, len=0.85, y=-0.05, currentvalue=dict(prefix="t = "),
-                      steps=[dict(label=str(s + 1), method="animate", args=[[str(s + 1)], anim]) for s in range(T)])],
+                      steps=[dict(label=f"{s + 1} ({tokens[s]})" if s < len(tokens) else str(s + 1), method="animate",
+                                  args=[[str(s + 1)], anim]) for s in range(T)])],
     )
     for c in (1, 2):
         fig.update_yaxes(autorange="reversed", row=1, col=c)
