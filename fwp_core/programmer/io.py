@@ -73,7 +73,10 @@ def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> FastWeight
         raise ValueError(f"unsupported programmer file version {obj.get('version')!r}; this version reads {VERSION}")
     if set(obj) != {"format", "version", "config", "state_dict"}:
         raise ValueError(f"programmer file has unexpected entries {sorted(map(str, obj))}")
-    config = ProgrammerConfig.from_dict(obj["config"])
+    try:
+        config = ProgrammerConfig.from_dict(obj["config"])
+    except ValueError as exc:
+        raise ValueError(f"programmer file: bad config: {exc}") from exc
     model = FastWeightProgrammer(config)
     state = obj["state_dict"]
     expected = model.state_dict()

@@ -7,9 +7,11 @@ Three kinds (``KINDS``), all driving the same ``fwp_core`` rule objects that the
 ``self_referential``  [y, k, q, β̃, g̃]_t = W_{t−1} φ(e_t),  v_t = W_{t−1} φ(q_t)  (one matrix that
                       programmes itself; W_0 is learned; the SRWM of Irie et al. 2022)
 
-Keys and queries are L2-normalised by the programmer, β_t = β_max·σ(β̃_t) with β_max ∈ {1, 2}, the gate
-is σ(g̃_t) (only for rules whose gate has no default, e.g. ``gated``, ``gla``, ``gated_delta``). The fast
-net reads y_t = W_t φ(q_t) (``Rule.run``); a linear readout maps y_t to logits / predictions.
+β_t = β_max·σ(β̃_t) with β_max ∈ {1, 2}; the gate is σ(g̃_t) (only for rules whose gate has no default,
+e.g. ``gated``, ``gla``, ``gated_delta``). Keys and queries are emitted raw: the rule's own feature map
+and ``normalize`` hyper-parameter act on them (the delta family L2-normalises by default, which keeps
+I − β k kᵀ stable for β < 2). The fast net reads y_t = W_t φ(q_t) (``Rule.run``, or the rule's parallel
+form, which gives the same outputs); a linear readout maps y_t to logits / predictions.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..registry import get_spec, make_rule
@@ -41,14 +42,16 @@ class ProgrammerConfig:
     rule: str  # a name in fwp_core.RULES: the fast-weight rule that is trained through
     kind: str = "linear"  # one of KINDS
     beta_max: float = 1.0  # β_t ∈ (0, beta_max): 1 keeps I − βkkᵀ positive, 2 allows reflections
-    d: int = 8  # width of embeddings, keys, queries and values
+    d: int = 8  # width of keys, queries and values
     n_h: int = 1  # delta sub-steps per token (rules with sub-steps only, e.g. delta_product)
     rule_hparams: tuple[tuple[str, Any], ...] = ()  # passed to make_rule, sorted by name
+    d_model: int = 8  # width of the token embedding e_t (self_referential: always d)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task": self.task, "rule": self.rule, "kind": self.kind, "beta_max": float(self.beta_max),
             "d": int(self.d), "n_h": int(self.n_h), "rule_hparams": {k: v for k, v in self.rule_hparams},
+            "d_model": int(self.d_model),
         }
 
     @classmethod
@@ -56,7 +59,7 @@ class ProgrammerConfig:
         """A checked config from a plain dict (as written by ``to_dict``); ValueError if anything is off."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a programmer config must be a dict, got {type(data).__name__}")
-        fields = {"task", "rule", "kind", "beta_max", "d", "n_h", "rule_hparams"}
+        fields = {"task", "rule", "kind", "beta_max", "d", "n_h", "rule_hparams", "d_model"}
         unknown = sorted(str(k) for k in set(data) - fields)
         missing = sorted(fields - set(data))
         if unknown or missing:
@@ -66,7 +69,7 @@ class ProgrammerConfig:
             raise ValueError("programmer config: rule_hparams must be a dict with string keys")
         return make_config(
             data["task"], data["rule"], kind=data["kind"], beta_range=(0.0, data["beta_max"]), d=data["d"],
-            n_h=data["n_h"], rule_hparams=dict(hp),
+            n_h=data["n_h"], rule_hparams=dict(hp), d_model=data["d_model"],
         )
 
 
@@ -91,7 +94,7 @@ def check_beta_range(beta_range: Any) -> float:
 
 def make_config(
     task: str, rule: str, *, kind: str = "linear", beta_range: Any = (0, 1), d: int | None = None,
-    n_h: int | None = None, rule_hparams: Mapping[str, Any] | None = None,
+    n_h: int | None = None, rule_hparams: Mapping[str, Any] | None = None, d_model: int | None = None,
 ) -> ProgrammerConfig:
     """A checked ``ProgrammerConfig``: unknown names or out-of-range values raise ValueError."""
     spec = get_task(task)
@@ -105,14 +108,17 @@ def make_config(
     n_h = _check_int("n_h", n_h, 1, MAX_N_H if rspec.substeps else 1)
     if kind == "self_referential" and rspec.substeps:
         raise ValueError(f"the self_referential programmer takes rules without sub-steps; {rule!r} has them")
-    hp = dict(rule_hparams or {})
-    make_rule(rule, **hp)  # checks names and ranges
-    return ProgrammerConfig(spec.name, rspec.name, kind, beta_max, d, n_h, tuple(sorted(hp.items())))
-
-
-def _l2(x: torch.Tensor) -> torch.Tensor:
-    """x / ‖x‖ over the last axis (a zero vector stays zero)."""
-    return F.normalize(x, dim=-1, eps=1e-12)
+    if rule_hparams is not None and not isinstance(rule_hparams, Mapping):
+        raise ValueError(f"rule_hparams must be a dict of hyper-parameters, got {type(rule_hparams).__name__}")
+    given = dict(rule_hparams or {})
+    resolved = make_rule(rule, **given).hparams  # checks names and ranges
+    hp = {key: resolved[key] for key in given}  # canonical plain values
+    if kind == "self_referential":
+        d_model = d if d_model is None else _check_int("d_model", d_model, d, d)
+    else:
+        default = max(d, spec.defaults.get("d_model", d))
+        d_model = _check_int("d_model", default if d_model is None else d_model, 1, 4 * MAX_D)
+    return ProgrammerConfig(spec.name, rspec.name, kind, beta_max, d, n_h, tuple(sorted(hp.items())), d_model)
 
 
 def _mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -145,7 +151,7 @@ class FastWeightProgrammer(nn.Module):
         self.d_phi = self.rule.phi.out_dim(d)
         emits_gate = self.rule.gate_kind is not None and self.rule.default_gate() is None
         self.n_gate = 0 if not emits_gate else (self.d_phi if self.rule.gate_kind == "channel" else 1)
-        self.embed = nn.Linear(self.task.d_in, d, bias=False)
+        self.embed = nn.Linear(self.task.d_in, config.d_model, bias=False)
         if config.kind == "self_referential":
             # rows of W: [y (d), k (d), q (d), β̃ (1), g̃ (n_gate)]
             self.sizes = (d, d, d, 1, self.n_gate)
@@ -153,7 +159,7 @@ class FastWeightProgrammer(nn.Module):
         else:
             # columns of P: [q (d), k (n_h·d), v (n_h·d), β̃ (n_h), g̃ (n_gate)]
             self.sizes = (d, n_h * d, n_h * d, n_h, self.n_gate)
-            self.proj = nn.Linear(d, sum(self.sizes))
+            self.proj = nn.Linear(config.d_model, sum(self.sizes))
             if config.kind == "recurrent":
                 self.feedback = nn.Linear(d, sum(self.sizes), bias=False)
         self.readout = nn.Linear(d, self.task.n_out)
@@ -161,7 +167,8 @@ class FastWeightProgrammer(nn.Module):
 
     # ------------------------------------------------------------------ parameters
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Seeded initialisation: embeddings N(0, 1), linear maps U(±1/√fan_in), biases 0 (gate +3)."""
+        """Seeded initialisation: embeddings N(0, 1), linear maps U(±1/√fan_in), biases 0; β and gate
+        weights 0 with biases 2 and 3, so every token starts with β_t = σ(2)·β_max and gate σ(3)."""
         g = generator if generator is not None else torch.Generator().manual_seed(0)
 
         def uniform(t: torch.Tensor, bound: float) -> torch.Tensor:
@@ -178,8 +185,17 @@ class FastWeightProgrammer(nn.Module):
                     p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) / self.d_phi**0.5)
                 else:
                     p.copy_(uniform(p, 1.0 / p.shape[-1] ** 0.5))
-            if self.n_gate and self.config.kind != "self_referential":
-                self.proj.bias[-self.n_gate :] = 3.0  # gates start near σ(3) ≈ 0.95: remember
+            if self.config.kind != "self_referential":
+                # β and the gate start the same for every token (their weights at 0) and high: a token
+                # whose random embedding gave it a small β would be stored weakly and its value class
+                # never learned (measured: associative recall then stalls near 70%)
+                first = sum(self.sizes[:3])
+                for layer in (self.proj, getattr(self, "feedback", None)):
+                    if layer is not None:
+                        layer.weight[first:] = 0.0
+                self.proj.bias[first : first + self.sizes[3]] = 2.0  # β starts at σ(2)·β_max ≈ 0.88·β_max
+                if self.n_gate:
+                    self.proj.bias[-self.n_gate :] = 3.0  # gates start at σ(3) ≈ 0.95: remember
 
     # ------------------------------------------------------------------ pieces
     def _split(self, z: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -208,24 +224,39 @@ class FastWeightProgrammer(nn.Module):
         return None if g is None else torch.full(like.shape[:1], float(g), dtype=like.dtype, device=like.device)
 
     # ------------------------------------------------------------------ the three kinds
-    def emit(self, inputs: torch.Tensor) -> Emitted:
-        """inputs (B, T, d_in) -> the emitted episode, the fast net's outputs and the logits."""
-        if inputs.dim() != 3 or inputs.shape[-1] != self.task.d_in:
-            raise ValueError(f"inputs must have shape (B, T, {self.task.d_in}) for task {self.task.name!r}, got {tuple(inputs.shape)}")
-        e = self.embed(inputs.to(self.embed.weight.dtype))  # (B, T, d)
+    @property
+    def uses_parallel(self) -> bool:
+        """Whether ``forward`` reads the fast net through ``rule.parallel`` (linear kind, rules with a
+        parallel form): the same outputs as ``rule.run`` (the tests check it), many times faster on CPU."""
+        return self.config.kind == "linear" and self.rule.has_parallel
+
+    def emit(self, inputs: torch.Tensor, *, form: str = "auto") -> Emitted:
+        """inputs (B, T, d_in) -> the emitted episode, the fast net's outputs and the logits.
+
+        ``form``: "run" reads the fast net token by token (``Rule.run``), "auto" uses the parallel form
+        where ``uses_parallel``."""
+        if form not in ("auto", "run"):
+            raise ValueError(f"form={form!r} is not allowed; use 'auto' or 'run'")
+        if not isinstance(inputs, torch.Tensor) or inputs.dim() != 3 or inputs.shape[-1] != self.task.d_in:
+            shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+            raise ValueError(f"inputs must have shape (B, T, {self.task.d_in}) for task {self.task.name!r}, got {shape}")
+        e = self.embed(inputs.to(self.embed.weight.dtype))  # (B, T, d_model)
         kind = self.config.kind
         if kind == "linear":
-            return self._linear(e)
+            return self._linear(e, parallel=form == "auto" and self.uses_parallel)
         if kind == "recurrent":
             return self._recurrent(e)
         return self._self_referential(e)
 
-    def _linear(self, e: torch.Tensor) -> Emitted:
+    def _linear(self, e: torch.Tensor, parallel: bool) -> Emitted:
         q, k, v, braw, graw = self._split(self.proj(e))  # q (B, T, d); k, v (B, T, [n_h,] d)
-        q, k, beta, gate = _l2(q), _l2(k), self._beta(braw), self._gate(graw)
-        trace = self.rule.run(q, k, v, beta=beta, gate=gate)
-        y = trace.outputs  # (B, T, d)
-        ep = Episode(q=q, k=k, v=v, beta=beta, gate=gate, meta={"diverged_at": trace.diverged_at})
+        beta, gate = self._beta(braw), self._gate(graw)
+        if parallel:
+            y, meta = self.rule.parallel(q, k, v, beta=beta, gate=gate).outputs, {}
+        else:
+            trace = self.rule.run(q, k, v, beta=beta, gate=gate)
+            y, meta = trace.outputs, {"diverged_at": trace.diverged_at}  # y (B, T, d)
+        ep = Episode(q=q, k=k, v=v, beta=beta, gate=gate, meta=meta)
         return Emitted(ep, y, self.readout(y))
 
     def _fresh(self, B: int, rows: int, like: torch.Tensor, W0: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -233,7 +264,8 @@ class FastWeightProgrammer(nn.Module):
         return self.rule._fresh_state(W)
 
     def _recurrent(self, e: torch.Tensor) -> Emitted:
-        B, T, d = e.shape
+        B, T, _ = e.shape
+        d = self.config.d
         base = self.proj(e)  # (B, T, P)
         state = self._fresh(B, d, e)
         y = torch.zeros(B, d, dtype=e.dtype, device=e.device)
@@ -241,7 +273,7 @@ class FastWeightProgrammer(nn.Module):
         outs = []
         for t in range(T):
             q, k, v, braw, graw = self._split(base[:, t] + self.feedback(torch.tanh(y)))
-            q, k, beta, gate = _l2(q), _l2(k), self._beta(braw), self._gate(graw)
+            beta, gate = self._beta(braw), self._gate(graw)
             g = gate if gate is not None else self._default_gate(e)
             state, _, y, _ = self.rule._step(state, self.rule.phi(q) * self.rule.scale, self.rule.phi(k), v, beta, g)
             parts.append((q, k, v, beta) + ((gate,) if gate is not None else ()))
@@ -259,7 +291,7 @@ class FastWeightProgrammer(nn.Module):
         for t in range(T):
             W = state["W"]  # (B, rows, d_phi)
             y, k, q, braw, graw = self._split(_mv(W, self.rule.phi(e[:, t])))  # read with the old matrix
-            k, q, beta, gate = _l2(k), _l2(q), self._beta(braw), self._gate(graw)
+            beta, gate = self._beta(braw), self._gate(graw)
             fq = self.rule.phi(q) * self.rule.scale
             v = _mv(W, fq)  # (B, rows): the value W_{t−1} φ(q_t) the matrix teaches itself
             g = gate if gate is not None else self._default_gate(e)
@@ -280,7 +312,8 @@ class FastWeightProgrammer(nn.Module):
     def programme(self, tokens: Any) -> Episode:
         """The q, k, v, beta, gate this programmer writes for ``tokens``, as an ``Episode``.
 
-        ``tokens``: a ``TaskBatch`` (batched episode, shapes (B, T, ...)), a float tensor of features
+        ``tokens``: a ``TaskBatch`` (batched episode, shapes (B, T, ...); ``tokens`` holds the labels of
+        its first sequence), a float tensor of features
         (T, d_in) or (B, T, d_in), or for bit tasks a typed string such as ``"0110"`` (BOS prepended).
         Tensors are detached. ``meta`` holds kind, rule, rule_hparams, task, ``outputs`` y_t (…, T, d),
         ``logits`` (…, T, n_out) and, for ``self_referential``, ``initial_state`` W_0 (rows, d_phi): pass
@@ -300,9 +333,12 @@ class FastWeightProgrammer(nn.Module):
             x, labels = batch.inputs[0], batch.labels[0]
         if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() not in (2, 3):
             raise ValueError(f"tokens must be features of shape (T, {self.task.d_in}) or (B, T, {self.task.d_in})")
+        max_T = self.task.seq_len(self.task.max_length)
+        if x.shape[-2] > max_T:
+            raise ValueError(f"the sequence has {x.shape[-2]} tokens; at most {max_T} are allowed for task {self.task.name!r}")
         unbatched = x.dim() == 2
         device = self.embed.weight.device
-        out = self.emit(x.unsqueeze(0).to(device) if unbatched else x.to(device))
+        out = self.emit(x.unsqueeze(0).to(device) if unbatched else x.to(device), form="run")
         cut = (lambda t: t[0]) if unbatched else (lambda t: t)  # noqa: E731
         ep = out.episode
         meta: dict[str, Any] = {

@@ -27,8 +27,8 @@ import torch.nn.functional as F
 
 N_KEYS = 64
 """Key symbols in associative recall: more than d = 32, so keys cannot all be orthogonal (crosstalk)."""
-N_VALUES = 64
-"""Value symbols in associative recall."""
+N_VALUES = 32
+"""Value symbols in associative recall (at most d = 32, so a readout can tell every value apart)."""
 REG_DX = 4
 """Input dimension of in-context regression (x on the unit sphere of R^4)."""
 REG_DY = 4
@@ -84,10 +84,6 @@ class TaskSpec:
     @property
     def metric_name(self) -> str:
         return "error / least squares" if self.regression else "accuracy"
-
-    @property
-    def min_length(self) -> int:
-        return 1
 
 
 def _bits(length: int, n: int, g: torch.Generator, labels: bool, name: str, modulus: int) -> TaskBatch:
@@ -185,7 +181,7 @@ TASKS: dict[str, TaskSpec] = {
             "regression", "In-context linear regression", "pairs (x, Ax + noise) then a query x: predict Ax",
             d_in=REG_DX + REG_DY + 2, n_out=REG_DY, regression=True, sample=_regression,
             train_lengths=(8, 24), eval_length=16, seq_len=lambda L: L + 1, max_length=256,
-            defaults={"d": 16, "lr": 3e-3, "steps": 1500, "batch_size": 64},
+            defaults={"d": 8, "d_model": 16, "lr": 3e-3, "steps": 3000, "batch_size": 64},
         ),
         TaskSpec(
             "parity", "Parity", "running parity of a bit string (needs a negative eigenvalue: β up to 2)",

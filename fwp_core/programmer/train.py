@@ -26,8 +26,9 @@ MAX_BATCH = 512
 MAX_TRAIN_LENGTH = 64
 """Training sequences are at most this long (evaluation may go up to the task's ``max_length``)."""
 MAX_EVAL_N = 4096
-EVAL_ELEMENTS = 1 << 24
-"""Evaluation runs in chunks of at most this many fast-weight numbers (B·T·d_v·d_phi) at a time."""
+EVAL_ELEMENTS = 1 << 22
+"""Evaluation runs in chunks of at most about this many numbers per intermediate tensor: B·T·d_v·d_phi
+(stacked fast weights) or B·T² (the attention of the parallel form)."""
 
 Progress = Callable[[int, int, float, float], Any]
 """progress(step, total, loss, metric): called about 100 times per run and after the last step."""
@@ -135,6 +136,7 @@ def train(
     device: str = "cpu",
     progress: Progress | None = None,
     d: int | None = None,
+    d_model: int | None = None,
     n_h: int | None = None,
     length: int | tuple[int, int] | None = None,
     batch_size: int | None = None,
@@ -150,7 +152,9 @@ def train(
     Bad arguments raise ValueError naming what is allowed.
     """
     spec = get_task(task)
-    config = make_config(task, rule, kind=kind, beta_range=beta_range, d=d, n_h=n_h, rule_hparams=rule_hparams)
+    config = make_config(
+        task, rule, kind=kind, beta_range=beta_range, d=d, n_h=n_h, rule_hparams=rule_hparams, d_model=d_model
+    )
     steps = spec.defaults["steps"] if steps is None else steps
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
         raise ValueError(f"steps={steps!r} is not allowed; steps must be an integer in [1, {MAX_STEPS}]")
@@ -179,16 +183,14 @@ def train(
         batch = spec.sample(L, batch_size, data_gen, False).to(dev)
         loss, metric = _loss_and_metric(spec, model(batch.inputs), batch)
         opt.zero_grad(set_to_none=True)
-        if torch.isfinite(loss):
+        finite = bool(torch.isfinite(loss))
+        if finite:
             loss.backward()
-            grads = [p.grad for p in model.parameters() if p.grad is not None]
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            if torch.isfinite(norm) and grads:
-                opt.step()
-            else:
-                history.skipped += 1
+            finite = bool(torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), clip)))
+        if finite:
+            opt.step()
         else:
-            history.skipped += 1
+            history.skipped += 1  # a diverged fast net (NaN/inf) teaches nothing: no update
         history.loss.append(float(loss.detach()))
         (history.error_ratio if spec.regression else history.accuracy).append(metric)
         if progress is not None and (step % every == 0 or step == steps):
@@ -212,8 +214,9 @@ def evaluate_detail(model: FastWeightProgrammer, task: str, *, length: int, n: i
     g = torch.Generator().manual_seed(int(seed))
     dev = model.embed.weight.device
     T = spec.seq_len(length)
-    rows = max(model.config.d, model.W0.shape[0] if model.config.kind == "self_referential" else 0)
-    chunk = max(1, min(n, EVAL_ELEMENTS // max(1, T * rows * model.d_phi)))
+    rows = model.W0.shape[0] if model.config.kind == "self_referential" else model.config.d * model.config.n_h
+    per_sequence = T * (T if model.uses_parallel else rows * model.d_phi)
+    chunk = max(1, min(n, EVAL_ELEMENTS // max(1, per_sequence)))
     correct = total = 0.0
     sq_model = sq_base = 0.0
     was_training = model.training
