@@ -26,6 +26,8 @@ MAX_BATCH = 512
 MAX_TRAIN_LENGTH = 64
 """Training sequences are at most this long (evaluation may go up to the task's ``max_length``)."""
 MAX_EVAL_N = 4096
+EVAL_BLOCK = 64
+"""Evaluation samples its sequences in blocks of this many (then computes them in smaller chunks if needed)."""
 EVAL_ELEMENTS = 1 << 22
 """Evaluation runs in chunks of at most about this many numbers per intermediate tensor: B·T·d_v·d_phi
 (stacked fast weights) or B·T² (the attention of the parallel form)."""
@@ -216,26 +218,27 @@ def evaluate_detail(model: FastWeightProgrammer, task: str, *, length: int, n: i
     T = spec.seq_len(length)
     rows = model.W0.shape[0] if model.config.kind == "self_referential" else model.config.d * model.config.n_h
     per_sequence = T * (T if model.uses_parallel else rows * model.d_phi)
-    chunk = max(1, min(n, EVAL_ELEMENTS // max(1, per_sequence)))
+    chunk = max(1, min(EVAL_BLOCK, EVAL_ELEMENTS // max(1, per_sequence)))
     correct = total = 0.0
     sq_model = sq_base = 0.0
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        done = 0
-        while done < n:
-            b = min(chunk, n - done)
-            batch = spec.sample(length, b, g, False).to(dev)
-            out = model(batch.inputs)
-            m = batch.mask
-            if spec.regression:
-                sq_model += float(((out - batch.targets) ** 2).mean(-1)[m].sum())
-                sq_base += float(((batch.baseline - batch.targets) ** 2).mean(-1)[m].sum())
+        for first in range(0, n, EVAL_BLOCK):  # sampling blocks are fixed, so scores do not depend on `chunk`
+            block = spec.sample(length, min(EVAL_BLOCK, n - first), g, False)
+            for lo in range(0, block.inputs.shape[0], chunk):
+                sl = slice(lo, lo + chunk)
+                part = TaskBatch(
+                    block.task, block.inputs[sl], block.targets[sl], block.mask[sl],
+                    None if block.baseline is None else block.baseline[sl],
+                ).to(dev)
+                out, m = model(part.inputs), part.mask
                 total += float(m.sum())
-            else:
-                correct += float((out[m].argmax(-1) == batch.targets[m]).sum())
-                total += float(m.sum())
-            done += b
+                if spec.regression:
+                    sq_model += float(((out - part.targets) ** 2).mean(-1)[m].sum())
+                    sq_base += float(((part.baseline - part.targets) ** 2).mean(-1)[m].sum())
+                else:
+                    correct += float((out[m].argmax(-1) == part.targets[m]).sum())
     model.train(was_training)
     if spec.regression:
         e_model, e_base = sq_model / total, sq_base / total

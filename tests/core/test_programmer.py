@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 
@@ -157,6 +158,17 @@ def test_smoke_recall_and_regression_learn_above_chance():
     detail = evaluate_detail(reg, "regression", length=16, n=256)
     assert detail.metric == pytest.approx(detail.model_error / detail.baseline_error)
     assert detail.metric < 3.0 and detail.model_error < 0.4  # predicting 0 has error 1 + σ² ≈ 1.06
+
+
+def test_evaluation_is_seeded_and_independent_of_the_memory_chunking(monkeypatch):
+    model = train("parity", "delta", beta_range=(0, 2), steps=30, length=(1, 4), batch_size=16, lr=1e-2).model
+    a = evaluate(model, "parity", length=100, n=130)
+    train_module = importlib.import_module("fwp_core.programmer.train")  # the package's `train` is the function
+    monkeypatch.setattr(train_module, "EVAL_ELEMENTS", 1 << 10)  # chunks of a few sequences
+    assert evaluate(model, "parity", length=100, n=130) == a
+    assert evaluate(model, "parity", length=100, n=130, seed=1) != a
+    detail = evaluate_detail(model, "parity", length=100, n=130)
+    assert detail.metric == a and detail.model_error is None and detail.n == 130 and detail.length == 100
 
 
 # ---------------------------------------------------------------------------------------------- save / load
