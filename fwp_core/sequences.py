@@ -38,7 +38,7 @@ class Episode:
 
     @property
     def T(self) -> int:
-        return int(self.k.shape[-2])
+        return int(self.q.shape[-2])  # q never has a sub-step axis (k and v do for delta_product)
 
     def run_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Rule.run`` / ``parallel`` / ``chunked``."""
