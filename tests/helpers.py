@@ -54,3 +54,28 @@ def expected_trace(cfg: Any):
     rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
     inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
     return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+
+
+def open_page(page: str, timeout: float = 120, **params: Any):
+    """Run ``pages/<page>.py`` in AppTest with the given URL query parameters."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / f"{page}.py"), default_timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def no_errors(at: Any) -> None:
+    """No exception box and no st.error on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def chart(at: Any, key: str) -> dict:
+    """The plotly spec of the chart with Streamlit key ``key``."""
+    specs = {el.key: spec for el, spec in zip(at.get("plotly_chart"), figure_specs(at))}
+    assert key in specs, f"no chart {key!r}; charts: {list(specs)}"
+    return specs[key]

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fwp_core import biology as bio
-from tests.helpers import decode, figure_specs, figure_with_trace, trace_named
+from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,15 +17,7 @@ CHARTS = {"Three-factor": 2, "Oja": 2, "Short-term": 1, "BTSP": 3, "Key-value": 
 
 
 def biology(**params: str | list[str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/biology.py"), default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    return open_page("biology", TIMEOUT, **params)
 
 
 @pytest.mark.parametrize("sim", list(CHARTS))

@@ -10,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from fwp_core import metrics
-from tests.helpers import decode, figure_specs, trace_named
+from tests.helpers import chart, decode, figure_specs, no_errors, open_page, trace_named
 
 TIMEOUT = 120
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,22 +18,7 @@ torch.set_num_threads(1)  # one xdist worker per core
 
 
 def capacity(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/capacity.py"), default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def chart(at: AppTest, key: str) -> dict:
-    """The plotly spec of the chart with Streamlit key ``key``."""
-    specs = {el.key: spec for el, spec in zip(at.get("plotly_chart"), figure_specs(at))}
-    assert key in specs, f"no chart {key!r}; charts: {list(specs)}"
-    return specs[key]
+    return open_page("capacity", TIMEOUT, **params)
 
 
 def curve(spec: dict, name: str) -> tuple[np.ndarray, np.ndarray]:

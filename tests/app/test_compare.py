@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import fwp_core
 from fwp_core.sequences import overwrite_episode
-from tests.helpers import decode, figure_specs, figure_with_trace, trace_named
+from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,15 +19,7 @@ torch.set_num_threads(1)  # one xdist worker per core
 
 
 def compare(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/compare.py"), default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    return open_page("compare", TIMEOUT, **params)
 
 
 def caption_t(at: AppTest) -> str:

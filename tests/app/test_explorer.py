@@ -13,26 +13,18 @@ from streamlit.testing.v1 import AppTest
 import fwp_core
 from app import compute
 from app.state import EXPLORER_PARAMS
-from tests.helpers import decode, figure_specs, figure_with_trace, trace_named
+from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def explorer(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/explorer.py"), default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_page("explorer", TIMEOUT, **params)
 
 
 def caption_t(at: AppTest) -> str:
     return next(c.value for c in at.caption if c.value.startswith("t = "))
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def test_home_renders_live_example() -> None:

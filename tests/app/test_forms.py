@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 import fwp_core
 from app.lab import FORMS_RULES
 from fwp_core.sequences import random_episode
-from tests.helpers import decode, figure_specs, trace_named
+from tests.helpers import decode, figure_specs, no_errors, open_page, trace_named
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,15 +20,7 @@ torch.set_num_threads(1)  # one xdist worker per core
 
 
 def forms(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/forms.py"), default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    return open_page("forms", TIMEOUT, **params)
 
 
 def chart(at: AppTest, key: str) -> dict:

@@ -8,16 +8,13 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from fwp_core import programmer as prog
-from tests.helpers import decode, figure_with_trace, trace_named
+from tests.helpers import decode, figure_with_trace, open_page, trace_named
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def page(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/programmer.py"), default_timeout=240)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_page("programmer", 240, **params)
 
 
 def test_untrained_page_explains_what_to_do() -> None:
