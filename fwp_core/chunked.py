@@ -66,9 +66,9 @@ def chunked_gated_delta(
     gamma = (lambda x: torch.tril(x)) if G is None else (lambda x: x * G)  # noqa: E731  ⊙ Γ (the causal mask without a gate)
     # 2. all chunks at once: WY correction and causal scores
     if correct:
-        eye = torch.eye(C, dtype=k.dtype, device=k.device)
-        L = torch.tril(bc.unsqueeze(-1) * gamma(kc @ kc.transpose(-1, -2)), diagonal=-1)  # (..., N, C, C)
-        Tm = torch.linalg.solve_triangular(eye + L, torch.diag_embed(bc), upper=False, unitriangular=True)
+        # unitriangular=True reads only the strict lower triangle, so L stands for I + L without adding I
+        L = bc.unsqueeze(-1) * gamma(kc @ kc.transpose(-1, -2))  # (..., N, C, C)
+        Tm = torch.linalg.solve_triangular(L, torch.diag_embed(bc), upper=False, unitriangular=True)
         d_v = vc.shape[-1]
         TVK = Tm @ torch.cat([vc, kc if b is None else b.unsqueeze(-1) * kc], dim=-1)  # (..., N, C, d_v + d_phi)
         TV, TK = TVK[..., :d_v], TVK[..., d_v:]
