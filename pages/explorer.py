@@ -67,6 +67,21 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
+def step_weights_figure(t: int, hover: bool = False):
+    """The weights figure of step t (the stepper draws it; the HTML export saves it)."""
+    i = t - 1
+    W = trace.weights.numpy()
+    labels = None
+    if hover and W.shape[-2] * W.shape[-1] <= state.LIMITS.max_hover_cells:
+        labels = figures.contribution_labels(trace.updates[:t].numpy(), res.tokens, t)
+    return figures.weights_figure(
+        W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].reshape(-1, W.shape[-1])[0].numpy(),
+        query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
+        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=labels,
+        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i],
+    )
+
+
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
@@ -97,17 +112,7 @@ def stepper() -> None:
 
     key = trace.keys[i].reshape(-1, trace.keys.shape[-1])[0].numpy()
     value = trace.values[i].reshape(-1, trace.values.shape[-1])[0].numpy()
-    W = trace.weights.numpy()
-    d_v, d_phi = W.shape[-2:]
-    hover = None
-    if d_v * d_phi <= state.LIMITS.max_hover_cells:
-        hover = figures.contribution_labels(trace.updates[:t].numpy(), res.tokens, t)
-    fig_w = figures.weights_figure(
-        W[t - 1], W[t] - W[t - 1], W[t], key=key, query=trace.queries[i].numpy(), value=value,
-        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=hover,
-        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i],
-    )
-    st.plotly_chart(fig_w, key="weights", config={"displaylogo": False})
+    st.plotly_chart(step_weights_figure(t, hover=True), key="weights", config={"displaylogo": False})
     caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
             "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a cell "
             "of W_t to see which tokens wrote it.")
@@ -115,7 +120,7 @@ def stepper() -> None:
     err = float(trace.retrieval_error[i])
     m1, m2, m3 = st.columns(3)
     m1.metric("retrieval error ‖v_t − W_{t−1}φ(k_t)‖", f"{err:.4f}")
-    m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(W[t])):.4f}")
+    m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(trace.weights[t].numpy())):.4f}")
     if res.parallel_outputs is not None:
         y_rec = trace.outputs[i].numpy()
         y_par = res.parallel_outputs[i]
@@ -161,15 +166,16 @@ with st.expander("Export and share"):
     st.markdown("**Link to this view** (copy with the button on the right):")
     st.code(state.share_url(st.context.url, st.query_params.to_dict()), language=None)
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Trace (NPZ)", export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz", "application/octet-stream", on_click="ignore")
-    c2.download_button("Trace (CSV)", export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv", on_click="ignore")
-    c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json", on_click="ignore")
+    # the data callables run only when a button is clicked, not on every rerun
+    c1.download_button("Trace (NPZ)", lambda: export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz",
+                       "application/octet-stream", on_click="ignore")
+    c2.download_button("Trace (CSV)", lambda: export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv",
+                       on_click="ignore")
+    c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json",
+                       on_click="ignore")
     t_now = state.current_t(st.session_state, valid)
-    W = trace.weights.numpy()
-    fig_html = figures.weights_figure(W[t_now - 1], W[t_now] - W[t_now - 1], W[t_now], key=trace.keys[t_now - 1].reshape(-1, W.shape[-1])[0].numpy(),
-                                      query=trace.queries[t_now - 1].numpy(), value=trace.values[t_now - 1].reshape(-1, W.shape[-2])[0].numpy(),
-                                      retrieved=trace.retrieved[t_now - 1].numpy(), output=trace.outputs[t_now - 1].numpy(), zmax=res.zmax, t=t_now)
-    c4.download_button("Weights figure (HTML)", export.figure_html(fig_html), f"fwp_{cfg.rule}_weights_t{t_now}.html", "text/html", on_click="ignore")
+    c4.download_button("Weights figure (HTML)", lambda: export.figure_html(step_weights_figure(t_now)),
+                       f"fwp_{cfg.rule}_weights_t{t_now}.html", "text/html", on_click="ignore")
 
 with st.expander("Show the code of this rule"):
     st.code(inspect.getsource(spec.cls), language="python")
