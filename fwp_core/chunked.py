@@ -6,9 +6,11 @@ carried between chunks; Γ are decay products inside a chunk and b_t = Π_{r=fir
 1. split every sequence into N = ⌈T/C⌉ chunks (padding writes nothing: k = 0, β = 0, α = 1);
 2. for all chunks at once, the WY correction  T_c = (I + tril₋₁(diag(β)(K Kᵀ ⊙ Γ)))⁻¹ diag(β)
    and the causal intra-chunk scores  A_c = Q Kᵀ ⊙ Γ;
-3. chunk by chunk, only the small state recurrence:
-   U_c = T_c (V_c − diag(b) K_c Sᵀ),   S ← b_C S + (Γ_{C,·} ⊙ U_c)ᵀ K_c;
-4. for all chunks at once, the outputs  Y_c = diag(b) Q_c Sᵀ + A_c U_c.
+3. chunk by chunk, only the small state recurrence, S ← b_C S + (Γ_{C,·} ⊙ U_c)ᵀ K_c with
+   U_c = T_c (V_c − diag(b) K_c Sᵀ); written as Sᵀ ← M_c Sᵀ + B_c, where M_c and B_c are
+   computed for all chunks at once, so it is one matrix multiply-add per chunk;
+4. for all chunks at once, U_c from the states entering each chunk, and the outputs
+   Y_c = diag(b) Q_c Sᵀ + A_c U_c.
 
 Additive rules skip the correction (U_c = diag(β) V_c). Per-channel gates (GLA) use the same four
 steps with the decay products taken per key channel.
@@ -57,47 +59,54 @@ def chunked_gated_delta(
     # 1. decays inside each chunk (none without a gate: Γ is the causal mask, b ≡ 1)
     if alpha is None:
         G = b = None
-        to_end = torch.ones(C, dtype=k.dtype, device=k.device)  # Π_{r=s+1..last} α_r ≡ 1
+        to_end = None  # Π_{r=s+1..last} α_r ≡ 1
     else:
         ac = _split(alpha, -1, C, 1.0)
         b = torch.cumprod(ac, dim=-1)  # (..., N, C)
         G = decay_products(ac)  # (..., N, C, C)
         to_end = G[..., -1, :]  # (..., N, C)
     gamma = (lambda x: torch.tril(x)) if G is None else (lambda x: x * G)  # noqa: E731  ⊙ Γ (the causal mask without a gate)
-    # 2. all chunks at once: WY correction and causal scores
+    # 2. all chunks at once: WY correction (solved straight against the right-hand sides) and causal scores
+    d_v = vc.shape[-1]
     if correct:
         # unitriangular=True reads only the strict lower triangle, so L stands for I + L without adding I
         L = bc.unsqueeze(-1) * gamma(kc @ kc.transpose(-1, -2))  # (..., N, C, C)
-        Tm = torch.linalg.solve_triangular(L, torch.diag_embed(bc), upper=False, unitriangular=True)
-        d_v = vc.shape[-1]
-        TVK = Tm @ torch.cat([vc, kc if b is None else b.unsqueeze(-1) * kc], dim=-1)  # (..., N, C, d_v + d_phi)
+        rhs = bc.unsqueeze(-1) * torch.cat([vc, kc if b is None else b.unsqueeze(-1) * kc], dim=-1)
+        TVK = torch.linalg.solve_triangular(L, rhs, upper=False, unitriangular=True)  # (..., N, C, d_v + d_phi)
         TV, TK = TVK[..., :d_v], TVK[..., d_v:]
     else:
-        TV = bc.unsqueeze(-1) * vc
-        TK = None
+        TV, TK = bc.unsqueeze(-1) * vc, None
     A = gamma(qc @ kc.transpose(-1, -2))  # (..., N, C, C)
-    # 3. chunk by chunk: the state recurrence only, on Sᵀ (d_phi, d_v) with the batch flattened, two fused
-    #    multiply-adds per chunk
+    # 3. the state recurrence on Sᵀ (d_phi, d_v), batch flattened. Substituting U into the update gives
+    #    Sᵀ ← M Sᵀ + B with M = b_C I − K̃ᵀ TK and B = K̃ᵀ TV (K̃: keys decayed to the chunk end), both
+    #    computed for all chunks at once, so one fused multiply-add per chunk is all that runs in sequence.
     batch = kc.shape[:-3]
     flat = lambda x: x.reshape(-1, *x.shape[len(batch):])  # noqa: E731  (B, N, ...)
-    TVs = flat(TV).unbind(1)  # N × (B, C, d_v)
-    TKs = flat(TK).unbind(1) if TK is not None else None  # N × (B, C, d_phi)
-    KTs = flat(kc * to_end.unsqueeze(-1)).transpose(-1, -2).unbind(1)  # N × (B, d_phi, C): keys decayed to chunk end
+    KT = flat(kc if alpha is None else kc * to_end.unsqueeze(-1)).transpose(-1, -2)  # (B, N, d_phi, C)
+    Bm = KT @ flat(TV)  # (B, N, d_phi, d_v)
     last = None if b is None else flat(b)[..., -1]  # (B, N)
     St = flat(S.transpose(-1, -2).unsqueeze(-3)).squeeze(1)  # (B, d_phi, d_v)
-    Bsz, d_phi, d_v = St.shape
-    U = torch.empty(N, Bsz, C, d_v, dtype=St.dtype, device=St.device)  # filled in place, chunk by chunk
+    Bsz, d_phi, _ = St.shape
     Sn = torch.empty(N, Bsz, d_phi, d_v, dtype=St.dtype, device=St.device)  # Sᵀ entering each chunk
-    for n in range(N):
-        Sn[n] = St
-        if TKs is None:
-            U[n] = TVs[n]
-        else:
-            torch.baddbmm(TVs[n], TKs[n], St, alpha=-1.0, out=U[n])  # (B, C, d_v)
-        St = torch.baddbmm(St if last is None else St * last[:, n, None, None], KTs[n], U[n])
-    U = U.transpose(0, 1).reshape(*batch, N, C, d_v)  # (..., N, C, d_v)
+    if TK is not None:
+        M = -(KT @ flat(TK))  # (B, N, d_phi, d_phi)
+        M.diagonal(dim1=-2, dim2=-1).add_(1.0 if last is None else last.unsqueeze(-1))
+        Ms, Bs = M.unbind(1), Bm.unbind(1)
+        for n in range(N):
+            Sn[n] = St
+            St = torch.baddbmm(Bs[n], Ms[n], St)
+    elif last is None:  # additive, no decay: the states are a running sum
+        Sn = torch.cat([St.unsqueeze(0), St + torch.cumsum(Bm.transpose(0, 1), dim=0)], dim=0)
+        St = Sn[-1]
+        Sn = Sn[:-1]
+    else:
+        Bs = Bm.unbind(1)
+        for n in range(N):
+            Sn[n] = St
+            St = torch.addcmul(Bs[n], last[:, n, None, None], St)
     Sn = Sn.transpose(0, 1).reshape(*batch, N, d_phi, d_v)  # (..., N, d_phi, d_v)
-    # 4. all chunks at once: outputs
+    # 4. all chunks at once: the corrected values and the outputs
+    U = TV if TK is None else TV - TK @ Sn  # (..., N, C, d_v)
     inter = qc @ Sn  # (..., N, C, d_v) what the state entering the chunk contributes
     Y = (inter if b is None else b.unsqueeze(-1) * inter) + A @ U  # (..., N, C, d_v)
     S = St.reshape(*batch, *St.shape[-2:]).transpose(-1, -2)

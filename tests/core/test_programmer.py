@@ -94,7 +94,9 @@ def test_programme_replays_through_rule_run(kind, name):
     trace = fwp_core.make_rule(name, **ep.meta["rule_hparams"]).run(ep.q, ep.k, ep.v, **ep.run_kwargs())
     if fwp_core.RULES[name].defaults.get("normalize") == "l2":  # the rule, not the programmer, normalises
         assert torch.allclose(torch.linalg.vector_norm(trace.keys, dim=-1), torch.ones(()), atol=1e-5)
-    assert (trace.outputs - ep.meta["outputs"]).abs().max() <= 1e-5
+    # float32: the two paths round in different orders (rls divides by 1 + φᵀPφ), so compare relative to size
+    scale = max(1.0, float(ep.meta["outputs"].abs().max()))
+    assert (trace.outputs - ep.meta["outputs"]).abs().max() <= 2e-5 * scale
     logits = model(encode_bits("parity", "0110100").inputs)[0]
     assert (logits - ep.meta["logits"]).abs().max() <= 1e-4  # forward (parallel form where there is one) = run
 

@@ -113,9 +113,10 @@ def test_run_matches_spec_step(name, T, explicit):
     assert_close(tr.keys, rule.phi(inp["k"]), 0.0, what="trace.keys = φ(k)")
     assert_close(tr.queries, hp["scale"] * rule.phi(inp["q"]), 0.0, what="trace.queries = scale·φ(q)")
     Ws, rs, ys = reference(name, hp, tr.queries, tr.keys, inp["v"], beta, alpha, W0)
-    assert_close(tr.weights, Ws, 1e-12, rel_to=Ws, what="weights")
-    assert_close(tr.retrieved, rs, 1e-12, rel_to=rs, what="retrieved")
-    assert_close(tr.outputs, ys, 1e-12, rel_to=ys, what="outputs")
+    # 1e-10 relative: rls's P grows ill-conditioned past N = d_k and amplifies float64 rounding to ~1e-12
+    assert_close(tr.weights, Ws, 1e-10, rel_to=Ws, what="weights")
+    assert_close(tr.retrieved, rs, 1e-10, rel_to=rs, what="retrieved")
+    assert_close(tr.outputs, ys, 1e-10, rel_to=ys, what="outputs")
 
 
 @pytest.mark.parametrize("name", ["hebbian", "delta"], ids=str)
