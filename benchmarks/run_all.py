@@ -36,6 +36,7 @@ def main() -> int:
     jobs = [
         ("core throughput", [py, "benchmarks/bench_core.py", *(["--quick"] if a.quick else [])]),
         ("capacity sweep", [py, "benchmarks/bench_capacity.py"]),
+        ("biology simulations", [py, "benchmarks/bench_biology.py"]),
         ("UI latency", [py, "benchmarks/bench_ui.py"]),
     ]
     if not a.quick:
