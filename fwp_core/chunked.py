@@ -77,38 +77,50 @@ def chunked_gated_delta(
     else:
         TV, TK = bc.unsqueeze(-1) * vc, None
     A = gamma(qc @ kc.transpose(-1, -2))  # (..., N, C, C)
-    # 3. the state recurrence on Sᵀ (d_phi, d_v), batch flattened. Substituting U into the update gives
-    #    Sᵀ ← M Sᵀ + B with M = b_C I − K̃ᵀ TK and B = K̃ᵀ TV (K̃: keys decayed to the chunk end), both
-    #    computed for all chunks at once, so one fused multiply-add per chunk is all that runs in sequence.
+    # 3. the state recurrence on Sᵀ (d_phi, d_v), batch and chunks flattened to one axis of B·N matrices.
+    #    Substituting U into the update gives Sᵀ ← M Sᵀ + B with M = b_C I − K̃ᵀ TK and B = K̃ᵀ TV (K̃: keys
+    #    decayed to the chunk end), both computed for all chunks at once, so one fused multiply-add per
+    #    chunk is all that runs in sequence, written straight into the tensor of chunk-entry states.
     batch = kc.shape[:-3]
-    flat = lambda x: x.reshape(-1, *x.shape[len(batch):])  # noqa: E731  (B, N, ...)
-    KT = flat(kc if alpha is None else kc * to_end.unsqueeze(-1)).transpose(-1, -2)  # (B, N, d_phi, C)
-    Bm = KT @ flat(TV)  # (B, N, d_phi, d_v)
-    last = None if b is None else flat(b)[..., -1]  # (B, N)
-    St = flat(S.transpose(-1, -2).unsqueeze(-3)).squeeze(1)  # (B, d_phi, d_v)
-    Bsz, d_phi, _ = St.shape
-    Sn = torch.empty(N, Bsz, d_phi, d_v, dtype=St.dtype, device=St.device)  # Sᵀ entering each chunk
+    flat = lambda x: x.reshape(-1, *x.shape[-2:])  # noqa: E731  (..., N, r, c) -> (B·N, r, c)
+    KT = flat(kc if alpha is None else kc * to_end.unsqueeze(-1)).transpose(-1, -2)  # (B·N, d_phi, C)
+    St0 = S.transpose(-1, -2).reshape(-1, *S.shape[-2:][::-1])  # (B, d_phi, d_v)
+    Bsz, d_phi, _ = St0.shape
+    last = None if b is None else b[..., -1].reshape(Bsz, N)  # decay over each whole chunk
     if TK is not None:
-        M = -(KT @ flat(TK))  # (B, N, d_phi, d_phi)
-        M.diagonal(dim1=-2, dim2=-1).add_(1.0 if last is None else last.unsqueeze(-1))
-        Ms, Bs = M.unbind(1), Bm.unbind(1)
-        for n in range(N):
-            Sn[n] = St
-            St = torch.baddbmm(Bs[n], Ms[n], St)
-    elif last is None:  # additive, no decay: the states are a running sum
-        Sn = torch.cat([St.unsqueeze(0), St + torch.cumsum(Bm.transpose(0, 1), dim=0)], dim=0)
-        St = Sn[-1]
-        Sn = Sn[:-1]
+        KTVK = torch.bmm(KT, flat(TVK))  # (B·N, d_phi, d_v + d_phi): B and K̃ᵀTK in one product
+        Bm = KTVK[..., :d_v].reshape(Bsz, N, d_phi, d_v)
+        M = (torch.eye(d_phi, dtype=KT.dtype, device=KT.device) if last is None
+             else torch.diag_embed(last.reshape(-1, 1).expand(-1, d_phi))) - KTVK[..., d_v:]
+        M = M.reshape(Bsz, N, d_phi, d_phi)
     else:
-        Bs = Bm.unbind(1)
+        Bm = torch.bmm(KT, flat(TV)).reshape(Bsz, N, d_phi, d_v)
+    if TK is not None:
+        step = lambda n, prev, out=None: torch.baddbmm(Bm[:, n], M[:, n], prev, out=out)  # noqa: E731
+    elif last is not None:
+        step = lambda n, prev, out=None: torch.addcmul(Bm[:, n], last[:, n, None, None], prev, out=out)  # noqa: E731
+    else:
+        step = None  # additive, no decay: the states are a running sum
+    if step is None:
+        Sn = torch.cat([St0.unsqueeze(1), St0.unsqueeze(1) + torch.cumsum(Bm, dim=1)], dim=1)
+    elif torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in (q, k, v, beta, alpha, S)):
+        states = [St0]  # autograd records no writes through out=, so build the list of states instead
         for n in range(N):
-            Sn[n] = St
-            St = torch.addcmul(Bs[n], last[:, n, None, None], St)
-    Sn = Sn.transpose(0, 1).reshape(*batch, N, d_phi, d_v)  # (..., N, d_phi, d_v)
-    # 4. all chunks at once: the corrected values and the outputs
-    U = TV if TK is None else TV - TK @ Sn  # (..., N, C, d_v)
-    inter = qc @ Sn  # (..., N, C, d_v) what the state entering the chunk contributes
-    Y = (inter if b is None else b.unsqueeze(-1) * inter) + A @ U  # (..., N, C, d_v)
+            states.append(step(n, states[-1]))
+        Sn = torch.stack(states, dim=1)
+    else:
+        Sn = torch.empty(Bsz, N + 1, d_phi, d_v, dtype=St0.dtype, device=St0.device)  # Sᵀ entering chunk n; n = N: final
+        Sn[:, 0] = St0
+        for n in range(N):
+            step(n, Sn[:, n], out=Sn[:, n + 1])
+    St = Sn[:, N]
+    Snf = Sn[:, :N].reshape(Bsz * N, d_phi, d_v)
+    # 4. all chunks at once: the corrected values U = TV − TK Sᵀ and the outputs diag(b) Q Sᵀ + A U
+    U = flat(TV) if TK is None else torch.baddbmm(flat(TV), flat(TK), Snf, alpha=-1.0)  # (B·N, C, d_v)
+    inter = torch.bmm(flat(qc), Snf)  # what the state entering the chunk contributes
+    if b is not None:
+        inter = inter * b.reshape(-1, C, 1)
+    Y = torch.baddbmm(inter, flat(A), U).reshape(*batch, N, C, d_v)
     S = St.reshape(*batch, *St.shape[-2:]).transpose(-1, -2)
     return Y.reshape(*Y.shape[:-3], N * C, Y.shape[-1])[..., :T, :], S
 
