@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 from plotly.subplots import make_subplots
 
 COLORSCALE = plotly.colors.get_colorscale("RdBu_r")  # red positive, blue negative; resolved here, since figures
@@ -107,16 +108,36 @@ def _hm(n: int, z, name: str, hover: str, *, x=None, y=None, customdata=None) ->
     return tr
 
 
-def _figure(traces: list[dict], layout: dict) -> go.Figure:
+class ChartSpec(go.Figure):
+    """A finished figure spec (plain dicts) for ``st.plotly_chart``, which takes any plotly figure through
+    its ``to_dict()``: this one hands its spec over as it is, without building plotly's object tree and
+    deep-copying it back out (about 4 ms a figure, three figures a step, every session). Nothing but
+    ``to_dict`` works on it; the builders return a full ``go.Figure`` unless asked for ``as_spec=True``."""
+
+    def __init__(self, traces: list[dict], layout: dict):  # deliberately not go.Figure.__init__
+        spec = {"data": traces, "layout": layout}
+        convert_to_base64(spec)  # numeric arrays as typed-array specs, exactly as go.Figure.to_dict gives them
+        object.__setattr__(self, "_spec", spec)
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+    def __repr__(self) -> str:
+        return f"ChartSpec({len(self._spec['data'])} traces)"
+
+
+def _figure(traces: list[dict], layout: dict, as_spec: bool = False) -> go.Figure:
     """Assemble without plotly's per-property validation: the builders below emit known-good dicts, and
-    validation would cost tens of milliseconds on every step."""
+    validation would cost tens of milliseconds on every step. ``as_spec``: a ChartSpec for st.plotly_chart."""
+    if as_spec:
+        return ChartSpec(traces, layout)
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
-    parallel_output: np.ndarray | None = None,
+    parallel_output: np.ndarray | None = None, as_spec: bool = False,
 ) -> go.Figure:
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
     parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
@@ -152,12 +173,12 @@ def weights_figure(
     layout.update(_coloraxis(zmax, "value"), height=430, margin=dict(l=50, r=20, t=50, b=30), font=FONT)
     if title:
         layout["title"] = dict(text=title)
-    return _figure(traces, layout)
+    return _figure(traces, layout, as_spec)
 
 
 def attention_figure(
     scores: np.ndarray, t: int, *, attention: np.ndarray | None = None, correction: np.ndarray | None = None,
-    pseudo_values: np.ndarray | None = None, tokens: Sequence[str] = (), window: int = 256,
+    pseudo_values: np.ndarray | None = None, tokens: Sequence[str] = (), window: int = 256, as_spec: bool = False,
 ) -> go.Figure:
     """The parallel form at step t with row t highlighted.
 
@@ -193,12 +214,12 @@ def attention_figure(
                                line=dict(color="#111", width=2)))
     _axis(layout, "y", 1, title=dict(text="token t ↓"))
     layout.update(_coloraxis(zmax, "weight"), shapes=shapes, height=440, margin=dict(l=60, r=20, t=50, b=40), font=FONT)
-    return _figure(traces, layout)
+    return _figure(traces, layout, as_spec)
 
 
 def retrieval_error_figure(
     errors: dict[str, np.ndarray], t: int, *, eigenvalues: np.ndarray | None = None, T: int | None = None,
-    diverged_at: dict[str, int | None] | None = None,
+    diverged_at: dict[str, int | None] | None = None, as_spec: bool = False,
 ) -> go.Figure:
     """Retrieval error ‖v_t − W_{t−1}φ(k_t)‖ over time for one or more rules, with a cursor at t; beside it,
     the eigenvalues of step t's transition in the complex plane with the unit circle (one rule only)."""
@@ -238,7 +259,7 @@ def retrieval_error_figure(
         _axis(layout, "y", 2, range=[-r, r], title=dict(text="Im λ"), scaleanchor="x2")
     layout.update(shapes=shapes, height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT,
                   legend=dict(orientation="h", y=-0.25), showlegend=len(errors) > 1)
-    return _figure(traces, layout)
+    return _figure(traces, layout, as_spec)
 
 
 def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, tokens: Sequence[str], zmax: float, frame_ms: int = 33) -> go.Figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import time
@@ -21,6 +22,34 @@ if os.environ.get("FWP_LOG_LEVEL") and not LOG.handlers:  # e.g. FWP_LOG_LEVEL=D
     LOG.addHandler(_handler)
     LOG.setLevel(os.environ["FWP_LOG_LEVEL"].upper())
 F = TypeVar("F", bound=Callable[..., Any])
+
+_gc_start: dict[int, float] = {}
+
+
+def _log_slow_gc(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_start[info["generation"]] = time.perf_counter()
+    elif info["generation"] in _gc_start:
+        ms = (time.perf_counter() - _gc_start.pop(info["generation"])) * 1e3
+        if ms > 5:
+            LOG.debug("gc generation %d took %.1f ms", info["generation"], ms)
+
+
+if LOG.isEnabledFor(logging.DEBUG) and _log_slow_gc not in gc.callbacks:
+    gc.callbacks.append(_log_slow_gc)
+
+_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Once per server process: collect, then move every object alive so far (the imported libraries) into
+    the collector's permanent generation, so that a full collection walks only what sessions create
+    (~170 ms → a few ms here). Memory is still freed by reference counting as before."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 @dataclass(frozen=True)

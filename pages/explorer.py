@@ -67,8 +67,8 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
-def step_weights_figure(t: int, hover: bool = False):
-    """The weights figure of step t (the stepper draws it; the HTML export saves it)."""
+def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
+    """The weights figure of step t (the stepper draws it as a spec; the HTML export saves the figure)."""
     i = t - 1
     W = trace.weights.numpy()
     labels = None
@@ -78,7 +78,7 @@ def step_weights_figure(t: int, hover: bool = False):
         W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].reshape(-1, W.shape[-1])[0].numpy(),
         query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
         retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=labels,
-        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i],
+        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i], as_spec=as_spec,
     )
 
 
@@ -112,7 +112,7 @@ def stepper() -> None:
 
     key = trace.keys[i].reshape(-1, trace.keys.shape[-1])[0].numpy()
     value = trace.values[i].reshape(-1, trace.values.shape[-1])[0].numpy()
-    st.plotly_chart(step_weights_figure(t, hover=True), key="weights", config={"displaylogo": False})
+    st.plotly_chart(step_weights_figure(t, hover=True, as_spec=True), key="weights", config={"displaylogo": False})
     caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
             "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a cell "
             "of W_t to see which tokens wrote it.")
@@ -129,7 +129,7 @@ def stepper() -> None:
     else:
         m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
 
-    fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels)
+    fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True)
     st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
     caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
             "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column beside the weights is "
@@ -138,6 +138,7 @@ def stepper() -> None:
     ev = compute.eigenvalues_at(res, t)
     fig_e = figures.retrieval_error_figure(
         {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T, diverged_at={cfg.rule: trace.diverged_at},
+        as_spec=True,
     )
     st.plotly_chart(fig_e, key="retrieval_error", config={"displaylogo": False})
     caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the step's "

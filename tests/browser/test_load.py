@@ -1,12 +1,13 @@
 """Many users: 20 concurrent browser sessions (Playwright contexts) each stepping its own rule and sequence.
 
 Asserted: every session sees only its own state (its rule, its T and its own W_t, checked against the
-core) and no session shows an error. Measured and reported (printed and written to artifacts/load_test.txt):
-the p95 step latency seen by the browsers, the server's own time per step (the app logs it with
-FWP_LOG_LEVEL=DEBUG) and the server's memory per session. The target "p95 within 3x the single-user
-figure" is not asserted: on these 2-core machines the 20 Chromium clients and the test driver compete with
-the server for the same cores, so the ratio measures the clients as much as the server. Sessions step like students do, with a think time
-between clicks. Marked slow; CI runs it."""
+core), no session shows an error, and the server's p95 step latency with 20 sessions stays within 3x the
+single-user figure. The server's step latency is its own time per step (the app logs every run of the
+stepping fragment with FWP_LOG_LEVEL=DEBUG). The clients run on the same 2 cores as the server, in the
+SCHED_IDLE class: in a classroom each browser has its own machine, so here the server must win every
+contest for a core; the latency the starved browsers see is reported (printed and written to
+artifacts/load_test.txt) with the server's memory per session, not asserted. Sessions step like students
+do, with a think time between clicks. Marked slow; CI runs it."""
 
 from __future__ import annotations
 
@@ -67,11 +68,10 @@ async def open_session(browser, base: str, i: int):
     return ctx, page
 
 
-async def step_session(page, i: int, out: dict, think: tuple[float, float]) -> None:
-    """Step session i STEPS times with a student's think time, checking it sees its own state."""
+async def step_session(page, i: int, out: dict, think: tuple[float, float], trace) -> None:
+    """Step session i STEPS times with a student's think time, checking it sees its own state (``trace``)."""
     cfg = config(i)
     rng = random.Random(i)
-    trace = await asyncio.to_thread(expected_trace, cfg)  # off the event loop: other sessions keep clicking
     for t in range(2, 2 + STEPS):
         await asyncio.sleep(rng.uniform(*think))
         t0 = asyncio.get_running_loop().time()
@@ -88,10 +88,11 @@ async def step_session(page, i: int, out: dict, think: tuple[float, float]) -> N
 
 
 def niced_chromium(tmp: Path) -> str:
-    """Chromium at the lowest CPU priority: the load generator runs on the server's own 2 cores, and the
-    server, not the 20 clients, is what this test measures."""
+    """Chromium in the SCHED_IDLE class: the load generator runs on the server's own 2 cores, and the server,
+    not the 20 clients, is what this test measures (students' browsers run on their own machines). A plain
+    ``nice`` does not hold: Chromium resets its processes' nice values itself; the scheduling class sticks."""
     wrapper = tmp / "chromium-niced"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec chrt --idle 0 {CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -101,6 +102,7 @@ async def drive(base: str, sessions: list[int], chromium: str, think: tuple[floa
     from playwright.async_api import async_playwright
 
     out = {"latency": [], "errors": []}
+    traces = {i: expected_trace(config(i)) for i in sessions}  # before any clicking: the driver stays idle after
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
 
@@ -109,7 +111,7 @@ async def drive(base: str, sessions: list[int], chromium: str, think: tuple[floa
             return await open_session(browser, base, i)
 
         opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
-        await asyncio.gather(*(step_session(page, i, out, think) for (_, page), i in zip(opened, sessions)))
+        await asyncio.gather(*(step_session(page, i, out, think, traces[i]) for (_, page), i in zip(opened, sessions)))
         for ctx, _ in opened:
             await ctx.close()
         await browser.close()
@@ -141,7 +143,7 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
     proc, base = start_server({"FWP_LOG_LEVEL": "DEBUG"}, log=log)
     try:
         single = {"latency": [], "errors": []}
-        for i in range(3):  # one user at a time, three times, for a steadier baseline
+        for i in range(5):  # one user at a time, five times, for a steadier baseline
             one = run_async(drive(base, [i], chromium, think=(0.5, 1.0)))
             single["latency"] += one["latency"]
             single["errors"] += one["errors"]
@@ -154,17 +156,18 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
         many_server = server_step_times(log)[len(single_server):]
         assert len(many_server) >= N_SESSIONS * STEPS
         mem = rss_mb(proc.pid)
+        ratio = p95(many_server) / p95(single_server)
+        med = statistics.median
         report = (
-            f"server step time p95: single user {p95(single_server):.0f} ms, {N_SESSIONS} sessions {p95(many_server):.0f} ms; "
-            f"in the browser (clients share the same 2 cores) p95: single {p95(single['latency']):.0f} ms, "
-            f"{N_SESSIONS} sessions {p95(many['latency']):.0f} ms (median {statistics.median(many['latency']):.0f}); "
+            f"server step time p95: single user {p95(single_server):.0f} ms, {N_SESSIONS} sessions {p95(many_server):.0f} ms "
+            f"({ratio:.1f}x; medians {med(single_server):.0f} and {med(many_server):.0f} ms); "
+            f"in the browser (clients idle-class on the same 2 cores) p95: single {p95(single['latency']):.0f} ms, "
+            f"{N_SESSIONS} sessions {p95(many['latency']):.0f} ms (median {med(many['latency']):.0f}); "
             f"server RSS {baseline_mem:.0f} → {mem:.0f} MB ({(mem - baseline_mem) / N_SESSIONS:.1f} MB per session)"
         )
         print(report)
         (Path(__file__).resolve().parents[2] / "artifacts").mkdir(exist_ok=True)
         (Path(__file__).resolve().parents[2] / "artifacts" / "load_test.txt").write_text(report + "\n")
-        # The 3x-p95 target is reported, not asserted: on a 2-core machine that also runs the 20 Chromium clients
-        # and the test driver, the measured ratio says more about the clients than the server (see the README).
-        assert np.isfinite(p95(many_server)) and np.isfinite(p95(many["latency"])), report
+        assert ratio <= 3, report
     finally:
         stop_server(proc)
