@@ -165,3 +165,16 @@ def test_oja_divergence_gets_a_working_fix() -> None:
     fix.click().run()
     assert not at.error and not at.exception
     assert at.slider(key="beta").value < 1
+
+
+def test_rule_source_and_step_numbers_render_only_when_opened():
+    at = open_page("explorer", rule="gated_delta", T="8", d_k="4", d_v="4")
+    no_errors(at)
+    assert not any("class " in c.value for c in at.code)  # closed: nothing highlighted on first render
+    assert all("\\phi(k_{1})" not in x.value for x in at.latex)
+    at.session_state["rule_code"] = True
+    at.session_state["numbers"] = True
+    at.run()
+    no_errors(at)
+    assert any(c.value.startswith("class GatedDelta(") for c in at.code)
+    assert any("\\phi(k_{1})" in x.value for x in at.latex)  # the step's numbers, at t = 1
