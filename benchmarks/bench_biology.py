@@ -14,7 +14,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fwp_core import biology as bio  # noqa: E402
 
-SIMULATIONS = [bio.three_factor, bio.oja_pca, bio.short_term_plasticity, bio.btsp_place_field, bio.kv_retrieval]
 TARGET_S = 0.3
 
 
@@ -27,7 +26,7 @@ def cpu_seconds(fn) -> float:
 def main() -> int:
     print("| simulation | best CPU seconds of 3 |\n|---|---:|")
     worst = 0.0
-    for fn in SIMULATIONS:
+    for fn in bio.SIMULATIONS:
         fn()  # warm-up
         best = min(cpu_seconds(fn) for _ in range(3))
         worst = max(worst, best)

@@ -34,7 +34,7 @@ import torch
 from .registry import HParam, make_rule
 
 __all__ = [
-    "BTSPResult", "BioLink", "BiologyMap", "KVRetrievalResult", "OjaResult", "OpenQuestion", "STATUSES",
+    "BTSPResult", "BioLink", "BiologyMap", "KVRetrievalResult", "OjaResult", "OpenQuestion", "SIMULATIONS", "STATUSES",
     "STPResult", "ThreeFactorResult", "biology_map", "btsp_place_field", "kv_retrieval", "oja_pca",
     "short_term_plasticity", "three_factor",
 ]
@@ -995,3 +995,7 @@ def biology_map() -> BiologyMap:
     (Irie & Gershman 2025).
     """
     return BiologyMap(links=_LINKS, open_questions=_OPEN, statuses=STATUSES, source=_PRIMER)
+
+
+SIMULATIONS = (three_factor, oja_pca, short_term_plasticity, btsp_place_field, kv_retrieval)
+"""Every simulation of the Biology page, each runnable with its defaults."""

@@ -93,14 +93,11 @@ def chunked_gated_delta(
         M = (torch.eye(d_phi, dtype=KT.dtype, device=KT.device) if last is None
              else torch.diag_embed(last.reshape(-1, 1).expand(-1, d_phi))) - KTVK[..., d_v:]
         M = M.reshape(Bsz, N, d_phi, d_phi)
+        step = lambda n, prev, out=None: torch.baddbmm(Bm[:, n], M[:, n], prev, out=out)  # noqa: E731
     else:
         Bm = torch.bmm(KT, flat(TV)).reshape(Bsz, N, d_phi, d_v)
-    if TK is not None:
-        step = lambda n, prev, out=None: torch.baddbmm(Bm[:, n], M[:, n], prev, out=out)  # noqa: E731
-    elif last is not None:
-        step = lambda n, prev, out=None: torch.addcmul(Bm[:, n], last[:, n, None, None], prev, out=out)  # noqa: E731
-    else:
-        step = None  # additive, no decay: the states are a running sum
+        step = None if last is None else (  # additive without decay: the states are a running sum
+            lambda n, prev, out=None: torch.addcmul(Bm[:, n], last[:, n, None, None], prev, out=out))
     if step is None:
         Sn = torch.cat([St0.unsqueeze(1), St0.unsqueeze(1) + torch.cumsum(Bm, dim=1)], dim=1)
     elif torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in (q, k, v, beta, alpha, S)):

@@ -87,11 +87,11 @@ async def step_session(page, i: int, out: dict, think: tuple[float, float], trac
     out["errors"].extend(await page.eval_on_selector_all(ERROR_SELECTOR, "els => els.map(e => e.innerText)"))
 
 
-def niced_chromium(tmp: Path) -> str:
+def idle_chromium(tmp: Path) -> str:
     """Chromium in the SCHED_IDLE class: the load generator runs on the server's own 2 cores, and the server,
     not the 20 clients, is what this test measures (students' browsers run on their own machines). A plain
     ``nice`` does not hold: Chromium resets its processes' nice values itself; the scheduling class sticks."""
-    wrapper = tmp / "chromium-niced"
+    wrapper = tmp / "chromium-idle"
     wrapper.write_text(f'#!/bin/sh\nexec chrt --idle 0 {CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
@@ -139,7 +139,7 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is missing")
     log = tmp_path / "server.log"
-    chromium = niced_chromium(tmp_path)
+    chromium = idle_chromium(tmp_path)
     proc, base = start_server({"FWP_LOG_LEVEL": "DEBUG"}, log=log)
     try:
         single = {"latency": [], "errors": []}

@@ -198,7 +198,7 @@ def test_biology_map_covers_every_fwp_quantity_and_the_open_questions():
 
 
 # ------------------------------------------------------------------------- contracts, speed
-SIMULATIONS = [bio.three_factor, bio.oja_pca, bio.short_term_plasticity, bio.btsp_place_field, bio.kv_retrieval]
+SIMULATIONS = bio.SIMULATIONS
 
 
 @pytest.mark.parametrize("fn", SIMULATIONS, ids=lambda f: f.__name__)
