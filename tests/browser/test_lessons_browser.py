@@ -36,6 +36,9 @@ def test_play_one_lesson_through_its_link(server, page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson_step1.png"))
     for k, step in enumerate(lesson.steps, start=1):
+        # the first visit to a fresh server can report idle between its runs: wait for the step's header itself
+        page.wait_for_function(f"() => document.querySelector('.st-key-lesson_panel')?.innerText.includes('Step {k} of {n}')",
+                               timeout=30000)
         wait_idle(page)
         text = panel_text(page)
         assert f"Step {k} of {n}" in text, text[:200]
