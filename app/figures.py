@@ -76,6 +76,7 @@ def _layout(rows: int, cols: int, titles: Sequence[str] = (), *, row_heights=Non
     """A fresh subplot layout dict with the given panel titles (empty titles are dropped)."""
     layout = json.loads(_grid(rows, cols, tuple(row_heights) if row_heights else None,
                               tuple(column_widths) if column_widths else None, hspace, vspace, len(titles)))
+    layout.pop("template", None)  # make_subplots' default template; _figure decides
     notes = []
     for a in layout.get("annotations", []):
         i = int(a["text"].strip("_").removeprefix("title"))
@@ -126,53 +127,140 @@ class ChartSpec(go.Figure):
         return f"ChartSpec({len(self._spec['data'])} traces)"
 
 
+APP_FONT = '"Source Sans", "Source Sans Pro", sans-serif'
+_INK = {False: ("#31333f", "rgba(49,51,63,0.12)", "rgba(49,51,63,0.45)"),  # text, grid, zero line / axis line
+        True: ("#fafafa", "rgba(250,250,250,0.14)", "rgba(250,250,250,0.5)")}
+
+
+def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
+    """The app's look written into the figure, for ``st.plotly_chart(..., theme=None)``.
+
+    Streamlit's own chart theme is merged into the figure in the browser each time a chart mounts, and every
+    changed chart mounts afresh; on a 2-core machine that merge costs ~40–70 ms a chart, most of a step's
+    budget. The per-step charts therefore carry their own fonts and colours (light or dark) and no
+    template; everything else about them (the colour scale, the ranges) is unchanged."""
+    layout = fig.to_dict()["layout"] if isinstance(fig, ChartSpec) else None
+    ink, grid, line = _INK[bool(dark)]
+    style = dict(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                 font=dict(family=APP_FONT, size=FONT["size"], color=ink), hoverlabel=dict(font=dict(family=APP_FONT)))
+    axes = dict(gridcolor=grid, zerolinecolor=line, linecolor=line)
+    if layout is None:
+        fig.update_layout(**style)
+        fig.update_xaxes(**axes)
+        fig.update_yaxes(**axes)
+        return fig
+    for name, value in style.items():
+        layout[name] = {**layout.get(name, {}), **value} if isinstance(value, dict) else value
+    for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))] or ["xaxis", "yaxis"]:
+        layout[name] = {**layout.get(name, {}), **axes}
+    return fig
+
+
 def _figure(traces: list[dict], layout: dict, as_spec: bool = False) -> go.Figure:
     """Assemble without plotly's per-property validation: the builders below emit known-good dicts, and
     validation would cost tens of milliseconds on every step. ``as_spec``: a ChartSpec for st.plotly_chart."""
+    layout.setdefault("template", {})  # no plotly template: the figures set what they need, and the spec stays small
     if as_spec:
         return ChartSpec(traces, layout)
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
+def _ticks(n: int, offset: float = 0.0, most: int = 5) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a block of n cells numbered from 0, starting at ``offset``: a round step
+    giving at most ``most`` ticks, plus the last index when it is not next to one of them."""
+    step = next((c for c in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if n / c <= most), 1000)
+    idx = list(range(0, n, step))
+    if n - 1 - idx[-1] >= max(2, step / 2):
+        idx.append(n - 1)
+    return [offset + i for i in idx], [str(i) for i in idx]
+
+
+def _index_grid(rows: int, cols: int, extra: np.ndarray | None = None) -> list:
+    """Per-cell hover data [row, col] (and ``extra[row, col]``) for a heatmap drawn off its own axes' origin."""
+    if extra is None:
+        return [[[i, j] for j in range(cols)] for i in range(rows)]
+    return [[[i, j, extra[i, j]] for j in range(cols)] for i in range(rows)]
+
+
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
-    parallel_output: np.ndarray | None = None, as_spec: bool = False,
+    parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = 64 * 64,
 ) -> go.Figure:
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
     parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
     named ``W_t-1``, ``update``, ``W_t``, ``values``, ``key``, ``query``. One colour range (``zmax``) for the
-    whole figure."""
-    layout = _layout(2, 4, (f"W<sub>{t - 1}</sub> (before)", f"update at step {t}", f"W<sub>{t}</sub> (after)", "vectors",
-                            "", "", "", ""), row_heights=(0.82, 0.18), column_widths=(0.29, 0.29, 0.29, 0.13))
-    cell = "%{z:.4f}"
-    wt_hover = f"W_{t}[%{{y}}, %{{x}}] = {cell}"
-    if hover is not None:
-        wt_hover += "<br>largest writes to this cell:<br>%{customdata}"
-    cols = np.arange(len(key))
+    whole figure.
+
+    All blocks share one pair of axes, side by side (a grid of subplots costs plotly.js about three times as
+    much to draw, on every step); each block's ticks count from 0 and its hover names the cell's own indices
+    (for matrices of up to ``max_index_cells`` cells; beyond that the hover shows the value only)."""
+    d_v, d_k = np.shape(W_t)
+    gap = max(1, round(0.15 * d_k))
+    xs = (0, d_k + gap, 2 * (d_k + gap))  # left edges (cell centres) of W_{t-1}, update, W_t
+    vx = 3 * (d_k + gap)
     vecs, names = [value, retrieved, output], ["v", "r", "y"]
     if parallel_output is not None:
         vecs, names = [*vecs, parallel_output], [*names, "y∥"]
+    vw = max(1.5, 0.45 * d_k) / len(vecs)  # the width of one vector column, in cells
+    row_h = max(1.0, 0.15 * d_v)  # the height of the φ(k) and φ(q) rows, in cells
+    y_row = d_v - 0.5 + max(1.0, 0.08 * d_v) + row_h / 2
+    indexed = d_v * d_k <= max_index_cells
+    cell = "%{z:.4f}"
+
+    def heat(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: float = 0.0, dy: float = 1.0, customdata=None) -> dict:
+        tr = dict(type="heatmap", z=np.asarray(z, dtype=float), name=name, coloraxis="coloraxis", x0=x0, dx=dx, y0=y0, dy=dy,
+                  hovertemplate=hovertext + "<extra></extra>")
+        if customdata is not None:
+            tr["customdata"] = customdata
+        return tr
+
+    at = "[%{customdata[0]}, %{customdata[1]}]" if indexed else ""
+    wt_hover = f"W_{t}{at} = {cell}"
+    wt_data = None
+    if indexed:
+        wt_data = _index_grid(d_v, d_k, hover)
+        if hover is not None:
+            wt_hover += "<br>largest writes to this cell:<br>%{customdata[2]}"
+    grid = _index_grid(d_v, d_k) if indexed else None
+    vec_data = [[[n, i] for n in names] for i in range(d_v)]
+    col_data = [[[j] for j in range(len(key))]]
     traces = [
-        _hm(1, W_prev, "W_t-1", f"W_{t - 1}[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
-        _hm(2, update, "update", f"ΔW[%{{y}}, %{{x}}] = {cell}<extra></extra>"),
-        _hm(3, W_t, "W_t", wt_hover + "<extra></extra>", customdata=hover),
-        _hm(4, np.stack(vecs, axis=1), "values", "%{x}[%{y}] = %{z:.6f}<extra></extra>", x=names),
-        _hm(6, key[None, :], "key", "φ(k)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(k{t})"]),
-        _hm(7, query[None, :], "query", "φ(q)[%{x}] = %{z:.4f}<extra></extra>", x=cols, y=[f"φ(q{t})"]),
+        heat(W_prev, "W_t-1", xs[0], f"W_{t - 1}{at} = {cell}", customdata=grid),
+        heat(update, "update", xs[1], f"ΔW{at} = {cell}", customdata=grid),
+        heat(W_t, "W_t", xs[2], wt_hover, customdata=wt_data),
+        heat(np.stack(vecs, axis=1), "values", vx - 0.5 + vw / 2, "%{customdata[0]}[%{customdata[1]}] = %{z:.6f}", dx=vw,
+             customdata=vec_data),
+        heat(np.asarray(key)[None, :], "key", xs[1], f"φ(k<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row, dy=row_h,
+             customdata=col_data),
+        heat(np.asarray(query)[None, :], "query", xs[2], f"φ(q<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row,
+             dy=row_h, customdata=col_data),
     ]
-    for n in (1, 2, 3, 4):
-        _axis(layout, "y", n, autorange="reversed")
-    _axis(layout, "x", 1, title=dict(text="key dim →"))
-    _axis(layout, "y", 1, title=dict(text="value dim ↓"))
-    for n in (6, 7):
-        _axis(layout, "x", n, title=dict(text="key dim →"))
-    for n in (5, 8):
-        _axis(layout, "x", n, visible=False)
-        _axis(layout, "y", n, visible=False)
-    layout.update(_coloraxis(zmax, "value"), height=430, margin=dict(l=50, r=20, t=50, b=30), font=FONT)
+    tickvals, ticktext = [], []
+    for x0 in xs:
+        v, tx = _ticks(d_k, x0)
+        tickvals += v
+        ticktext += tx
+    tickvals += [vx - 0.5 + vw * (i + 0.5) for i in range(len(names))]
+    ticktext += names
+    yvals, ytext = _ticks(d_v)
+    heads = [(f"W<sub>{t - 1}</sub> (before)", xs[0] + (d_k - 1) / 2), (f"update at step {t}", xs[1] + (d_k - 1) / 2),
+             (f"W<sub>{t}</sub> (after)", xs[2] + (d_k - 1) / 2), ("vectors", vx - 0.5 + vw * len(names) / 2)]
+    notes = [dict(text=h, x=x, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False, font=dict(size=14))
+             for h, x in heads]
+    notes += [dict(text=f"{lbl}<sub>{t}</sub>)", x=x0 - 0.6, xref="x", y=y_row, yref="y", xanchor="right", showarrow=False)
+              for lbl, x0 in (("φ(k", xs[1]), ("φ(q", xs[2]))]
+    layout = dict(
+        xaxis=dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, showgrid=False, zeroline=False, showline=False,
+                   title=dict(text="key dim →", standoff=8), range=[-0.5 - 0.3 * gap, vx - 0.5 + vw * len(names) + 0.3 * gap]),
+        yaxis=dict(autorange="reversed", tickmode="array", tickvals=yvals, ticktext=ytext, showgrid=False, zeroline=False,
+                   showline=False, title=dict(text="value dim ↓")),
+        annotations=notes, plot_bgcolor="rgba(0,0,0,0)", height=440, margin=dict(l=55, r=20, t=40, b=50), font=FONT,
+        **_coloraxis(zmax, "value"),
+    )
     if title:
         layout["title"] = dict(text=title)
+        layout["margin"]["t"] = 80
     return _figure(traces, layout, as_spec)
 
 

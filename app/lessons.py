@@ -47,7 +47,7 @@ from fwp_core.registry import resolve_hparams
 
 from . import compute, lab
 from .layout import PAGES, ROOT
-from .state import EXPLORER_PARAMS, LIMITS, parse_param, share_url
+from .state import EXPLORER_PARAMS, EXPLORER_VIEWS, LIMITS, parse_param, share_url
 
 LESSON_DIR = ROOT / "lessons"
 MIN_STEPS, MAX_STEPS = 5, 10
@@ -60,7 +60,7 @@ VIEWS: dict[str, dict[str, str]] = {
         "weights": "the fast-weight figure (W before, the update, W after; v, r, y on the right)",
         "attention": "the attention matrix (row t boxed)",
         "retrieval_error": "the retrieval-error curve and the transition's eigenvalues",
-        "numbers": "“The step with its numbers” (open it)",
+        "numbers": "the step's equations with its numbers",
     },
     "compare": {
         "cmp_weights": "the fast weights of every rule, side by side",
@@ -81,6 +81,9 @@ VIEWS: dict[str, dict[str, str]] = {
     },
     "biology": {},
 }
+
+# the Explorer draws one view at a time, in tabs: a step that points at a view opens its tab
+EXPLORER_TABS = dict(zip(VIEWS["explorer"], EXPLORER_VIEWS))
 
 _FLOAT_KEY = re.compile(r"(beta|gate|rho|gamma|scale|lr|momentum|forget|ridge|eps|lambda|lam\d|init|tau_\w+|similarity|U)$")
 
@@ -314,6 +317,8 @@ def parse_lesson(data: Any, source: str = "<lesson>") -> Lesson:
         look = rs.get("look_at")
         if look is not None and look not in VIEWS[page]:
             raise ValueError(f"{where}: field 'look_at' must be one of {', '.join(VIEWS[page]) or '(none on this page)'}, got {look!r}")
+        if page == "explorer" and look in EXPLORER_TABS and "view" not in (rs.get("state") or {}):
+            st_ = prev[page] = {**st_, "view": EXPLORER_TABS[look]}  # open the tab that holds the view
         tr = None
         if rs.get("try") is not None:
             rt = rs["try"]

@@ -36,6 +36,8 @@ LIMITS = Limits()
 
 SEQUENCE_CHOICES: tuple[str, ...] = (*SOURCES, "upload")
 BETA_SCHEDULES: tuple[str, ...] = ("constant", "ramp", "random")
+# the Explorer's views of step t, one tab each (only the open one is drawn, so a step redraws one chart)
+EXPLORER_VIEWS: tuple[str, ...] = ("Fast weights", "Attention form", "Retrieval error", "Equations", "All views")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ EXPLORER_PARAMS: dict[str, Param] = {
         Param("schedule", "choice", "constant", choices=BETA_SCHEDULES),
         Param("gate", "float", 0.9, 0.0, 1.0),
         Param("rho", "float", 0.5, 0.0, 0.99),
+        Param("view", "choice", EXPLORER_VIEWS[0], choices=EXPLORER_VIEWS),
         Param("text", "text", "the cat sat on the mat and the dog sat on the cat", max_len=LIMITS.max_text_chars),
     )
 }

@@ -70,14 +70,14 @@ def main() -> int:
 
             t0 = time.perf_counter()
             page.goto(abase + "/explorer?rule=delta&sequence=random&T=64&d_k=16&d_v=16&t=1")
-            page.wait_for_selector(".st-key-retrieval_error .js-plotly-plot", timeout=60000)
+            page.wait_for_selector(".st-key-weights .js-plotly-plot", timeout=60000)
             page.wait_for_function(IDLE)
             first_render = time.perf_counter() - t0
             step_ms = click_latency(page, "Step", "t = {} / 64", min(a.steps, 60), start=1)
             warm_page = browser.new_page(viewport={"width": 1400, "height": 1000})  # a second visitor: imports are warm
             t0 = time.perf_counter()
             warm_page.goto(abase + "/explorer?rule=delta&sequence=random&T=64&d_k=16&d_v=16&seed=7&t=1")
-            warm_page.wait_for_selector(".st-key-retrieval_error .js-plotly-plot", timeout=60000)
+            warm_page.wait_for_selector(".st-key-weights .js-plotly-plot", timeout=60000)
             warm_page.wait_for_function(IDLE)
             warm_render = time.perf_counter() - t0
             # smooth playback: all frames in the page, animated by plotly.js

@@ -63,7 +63,8 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
     st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = W_{{{t - 1}}}\phi(k_{{{t}}}) = {_vec_tex(trace.retrieved[i].numpy())}")
     st.latex(rf"e_{{{t}}} = \|v_{{{t}}} - r_{{{t}}}\| = {err:.4f},\qquad y_{{{t}}} = {_vec_tex(trace.outputs[i].numpy())}")
     if ev is not None:
-        shown = ", ".join(f"{x.real:.3f}" + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "") for x in ev[:8])
+        shown = ", ".join(f"{x.real + 0.0:.3f}".replace("-0.000", "0.000") + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "")
+                          for x in ev[:8])
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
@@ -79,6 +80,7 @@ def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
         query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
         retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=labels,
         parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i], as_spec=as_spec,
+        max_index_cells=state.LIMITS.max_hover_cells,
     )
 
 
@@ -112,42 +114,44 @@ def stepper() -> None:
 
     key = trace.keys[i].reshape(-1, trace.keys.shape[-1])[0].numpy()
     value = trace.values[i].reshape(-1, trace.values.shape[-1])[0].numpy()
-    st.plotly_chart(step_weights_figure(t, hover=True, as_spec=True), key="weights", config={"displaylogo": False})
-    caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
-            "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a cell "
-            "of W_t to see which tokens wrote it.")
-
     err = float(trace.retrieval_error[i])
     m1, m2, m3 = st.columns(3)
     m1.metric("retrieval error ‖v_t − W_{t−1}φ(k_t)‖", f"{err:.4f}")
     m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(trace.weights[t].numpy())):.4f}")
     if res.parallel_outputs is not None:
-        y_rec = trace.outputs[i].numpy()
-        y_par = res.parallel_outputs[i]
-        diff = float(np.abs(y_rec - y_par).max())
+        diff = float(np.abs(trace.outputs[i].numpy() - res.parallel_outputs[i]).max())
         m3.metric("max |y_t recurrent − y_t parallel|", f"{diff:.1e}")
     else:
         m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
 
-    fig_a = figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True)
-    st.plotly_chart(fig_a, key="attention", config={"displaylogo": False})
-    caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
-            "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column beside the weights is "
-            "y_t computed this way; it matches the recurrent y to the max |difference| above.")
-
-    ev = compute.eigenvalues_at(res, t)
-    fig_e = figures.retrieval_error_figure(
-        {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T, diverged_at={cfg.rule: trace.diverged_at},
-        as_spec=True,
-    )
-    st.plotly_chart(fig_e, key="retrieval_error", config={"displaylogo": False})
-    caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the step's "
-            "transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
-
-    numbers = st.expander("The step with its numbers", key="numbers", on_change="rerun")
-    if numbers.open:  # lazy: typesetting five equations on every step is not free
-        with numbers:
-            _step_numbers(t, key, value, beta_t, err, ev)
+    # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
+    tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind="query-params")
+    shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), state.EXPLORER_VIEWS[0])
+    dark = st.context.theme.type == "dark"
+    ev = compute.eigenvalues_at(res, t) if shown in ("Retrieval error", "Equations", "All views") else None
+    with tabs[state.EXPLORER_VIEWS.index(shown)]:
+        if shown in ("Fast weights", "All views"):
+            fig_w = figures.self_styled(step_weights_figure(t, hover=True, as_spec=True), dark)
+            st.plotly_chart(fig_w, key="weights", theme=None, config={"displaylogo": False})
+            caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
+                    "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a "
+                    "cell of W_t to see which tokens wrote it.")
+        if shown in ("Attention form", "All views"):
+            fig_a = figures.self_styled(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True), dark)
+            st.plotly_chart(fig_a, key="attention", theme=None, config={"displaylogo": False})
+            caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
+                    "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "
+                    "view is y_t computed this way; it matches the recurrent y to the max |difference| above.")
+        if shown in ("Retrieval error", "All views"):
+            fig_e = figures.self_styled(figures.retrieval_error_figure(
+                {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T,
+                diverged_at={cfg.rule: trace.diverged_at}, as_spec=True), dark)
+            st.plotly_chart(fig_e, key="retrieval_error", theme=None, config={"displaylogo": False})
+            caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the "
+                    "step's transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
+        if shown in ("Equations", "All views"):
+            with st.container(key="numbers"):
+                _step_numbers(t, key, value, beta_t, err, ev)
 
 stepper()
 

@@ -42,17 +42,33 @@ def test_home_renders_live_example() -> None:
 
 @pytest.mark.parametrize("rule", fwp_core.rule_names())
 def test_every_rule_renders_without_error(rule: str) -> None:
-    at = explorer(rule=rule, T="10", d_k="6", d_v="5", t="4", beta="0.1")
+    at = explorer(rule=rule, T="10", d_k="6", d_v="5", t="4", beta="0.1", view="All views")
     no_errors(at)
     assert caption_t(at) == "t = 4 / 10"
     weights = figure_with_trace(at, "W_t")
     for needed in ("W_t", "update", "W_t-1"):
         assert np.isfinite(decode(trace_named(weights, needed)["z"])).all()
-    assert len(at.get("plotly_chart")) == 3
+    assert [c.key for c in at.get("plotly_chart")] == ["weights", "attention", "retrieval_error"]
+
+
+VIEW_CHARTS = {"Fast weights": ["weights"], "Attention form": ["attention"], "Retrieval error": ["retrieval_error"],
+               "Equations": []}
+
+
+@pytest.mark.parametrize("view", VIEW_CHARTS)
+def test_each_view_draws_only_its_own_chart(view: str) -> None:
+    at = explorer(rule="delta", T="8", t="3", **({} if view == "Fast weights" else {"view": view}))
+    no_errors(at)
+    assert [c.key for c in at.get("plotly_chart")] == VIEW_CHARTS[view]
+    assert caption_t(at) == "t = 3 / 8"
+    {b.label: b for b in at.button}["Step"].click().run()  # the view stays open while stepping
+    assert [c.key for c in at.get("plotly_chart")] == VIEW_CHARTS[view] and caption_t(at) == "t = 4 / 8"
+    if view == "Equations":
+        assert any(r"\phi(k_{4})" in x.value for x in at.latex)
 
 
 def test_weights_chart_equals_core_trace() -> None:
-    at = explorer(rule="delta", sequence="overwrite", T="12", d_k="8", d_v="8", seed="3", beta="1", t="7")
+    at = explorer(rule="delta", sequence="overwrite", T="12", d_k="8", d_v="8", seed="3", beta="1", t="7", view="All views")
     no_errors(at)
     spec = figure_with_trace(at, "W_t")
     W_chart = decode(trace_named(spec, "W_t")["z"])
@@ -117,7 +133,7 @@ def test_bad_url_gives_precise_warnings() -> None:
 
 
 def test_divergence_is_explained_and_fixed() -> None:
-    at = explorer(rule="delta", normalize="none", sequence="random", beta="1", d_k="8", T="16", t="16")
+    at = explorer(rule="delta", normalize="none", sequence="random", beta="1", d_k="8", T="16", t="16", view="All views")
     assert not at.exception
     assert any("blew up at step" in e.value for e in at.error)
     for spec in figure_specs(at):
@@ -171,10 +187,11 @@ def test_rule_source_and_step_numbers_render_only_when_opened():
     at = open_page("explorer", rule="gated_delta", T="8", d_k="4", d_v="4")
     no_errors(at)
     assert not any("class " in c.value for c in at.code)  # closed: nothing highlighted on first render
-    assert all("\\phi(k_{1})" not in x.value for x in at.latex)
+    assert all("\\phi(k_{1})" not in x.value for x in at.latex)  # the Equations tab is not open
     at.session_state["rule_code"] = True
-    at.session_state["numbers"] = True
+    at.session_state["view"] = "Equations"
     at.run()
     no_errors(at)
     assert any(c.value.startswith("class GatedDelta(") for c in at.code)
     assert any("\\phi(k_{1})" in x.value for x in at.latex)  # the step's numbers, at t = 1
+    assert not at.get("plotly_chart")  # and no chart is drawn behind the closed tabs

@@ -38,9 +38,48 @@ def test_spec_equals_the_full_figure(name):
     full, spec = BUILDERS[name](x), BUILDERS[name](x, as_spec=True)
     assert isinstance(spec, figures.ChartSpec) and not isinstance(full, figures.ChartSpec)
     assert _json(spec) == _json(full)
-    if name == "weights":  # the W_t trace carries the matrix and the hover labels
+    if name == "weights":  # the W_t trace carries the matrix, each cell's own indices and the hover labels
         wt = next(tr for tr in _json(spec)["data"] if tr["name"] == "W_t")
-        assert wt["customdata"][0][0] == "token a (step 1: +0.100)"
+        assert wt["customdata"][2][1] == [2, 1, "token a (step 1: +0.100)"]
+
+
+def _span(tr: dict, n: int, along: str) -> tuple[float, float]:
+    lo = tr[f"{along}0"] - tr[f"d{along}"] / 2
+    return lo, lo + n * tr[f"d{along}"]
+
+
+def test_weights_blocks_sit_side_by_side_on_one_pair_of_axes():
+    """One pair of axes (cheap to draw); the blocks do not overlap, W_t-1, update, W_t, vectors left to right, the
+    φ(k) and φ(q) rows below the matrices; the tick labels count each block's columns from 0."""
+    x = _inputs(d_v=3, d_k=4)
+    spec = _json(BUILDERS["weights"](x, as_spec=True))
+    tr = {t["name"]: t for t in spec["data"]}
+    assert not any(k.startswith(("xaxis2", "yaxis2")) for k in spec["layout"])
+    cols = {"W_t-1": 4, "update": 4, "W_t": 4, "values": 4, "key": 4, "query": 4}
+    xs = [_span(tr[n], cols[n], "x") for n in ("W_t-1", "update", "W_t", "values")]
+    assert all(a[1] <= b[0] for a, b in zip(xs, xs[1:]))
+    assert _span(tr["key"], 4, "x") == xs[1] and _span(tr["query"], 4, "x") == xs[2]
+    assert _span(tr["W_t"], 3, "y")[1] <= _span(tr["key"], 1, "y")[0]
+    assert spec["layout"]["xaxis"]["ticktext"][:3] == ["0", "1", "2"]
+    assert [c[0] for c in tr["values"]["customdata"][0]] == ["v", "r", "y", "y∥"]
+    assert tr["key"]["customdata"] == [[[0], [1], [2], [3]]]
+    big = figures.weights_figure(np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((3, 4)), key=np.zeros(4), query=np.zeros(4),
+                                 value=np.zeros(3), retrieved=np.zeros(3), output=np.zeros(3), zmax=1, t=1, max_index_cells=11)
+    assert all("customdata" not in t for t in big.to_dict()["data"][:3])  # above the cap: values only
+    assert "%{customdata" not in big.to_dict()["data"][2]["hovertemplate"]
+
+
+def test_self_styled_sets_the_app_look():
+    x = _inputs()
+    for dark in (False, True):
+        spec = figures.self_styled(BUILDERS["retrieval_error"](x, as_spec=True), dark).to_dict()
+        lay = spec["layout"]
+        assert lay["paper_bgcolor"] == "rgba(0,0,0,0)" and lay["font"]["family"] == figures.APP_FONT
+        assert lay["font"]["color"] == ("#fafafa" if dark else "#31333f") and lay["font"]["size"] == figures.FONT["size"]
+        assert lay["xaxis2"]["gridcolor"] == lay["yaxis"]["gridcolor"]
+        assert lay["template"] == {}
+        full = figures.self_styled(BUILDERS["retrieval_error"](x), dark)  # a full figure gets the same look
+        assert full.layout.font.color == lay["font"]["color"] and full.layout.xaxis2.gridcolor == lay["xaxis2"]["gridcolor"]
 
 
 def test_streamlit_takes_the_spec():

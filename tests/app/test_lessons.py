@@ -83,6 +83,8 @@ def _check_step(at: AppTest, lesson: lessons.Lesson, k: int) -> None:
     if step.page == "explorer":
         t, T = step.params.get("t", 1), step.params.get("T", 16)
         assert any(c.value == f"t = {t} / {T}" for c in at.caption), (lesson.id, k)
+        if step.look_at in ("weights", "attention", "retrieval_error"):  # its tab is open: the chart is drawn
+            assert [c.key for c in at.get("plotly_chart")] == [step.look_at], (lesson.id, k)
 
 
 @pytest.mark.parametrize("lesson_id", list(LESSONS))

@@ -39,10 +39,18 @@ def test_deep_link_reproduces_the_view(server, page) -> None:
     traces = {tr["name"]: tr for tr in plotly_traces(page, "weights")}
     assert {"W_t", "update", "W_t-1"} <= set(traces)
     np.testing.assert_allclose(traces["W_t"]["z"], expected_weights(5), atol=1e-5)
-    assert plotly_traces(page, "attention") and plotly_traces(page, "retrieval_error")
     assert errors_on(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+    # the other views are one tab away; each tab is drawn when opened and goes into the URL
+    page.get_by_role("tab", name="Attention form").click()
+    assert {tr["name"] for tr in plotly_traces(page, "attention")} == {"scores", "correction", "pseudo_values"}
+    page.wait_for_function("() => location.search.includes('view=Attention')")
+    page.get_by_role("tab", name="Retrieval error").click()
+    errors = {tr["name"]: tr for tr in plotly_traces(page, "retrieval_error")}
+    assert len(errors["delta"]["y"]) == 12
+    wait_idle(page)
+    assert caption_t(page) == (5, 12) and errors_on(page) == []
 
 
 def test_step_back_keyboard_and_play(server, page) -> None:
