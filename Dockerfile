@@ -22,6 +22,7 @@ RUN pip install --extra-index-url "${TORCH_INDEX}" -r requirements.txt
 COPY fwp_core ./fwp_core
 COPY app ./app
 COPY pages ./pages
+COPY lessons ./lessons
 COPY .streamlit ./.streamlit
 RUN pip install --no-deps . && chown -R fwp:fwp /app
 
@@ -29,4 +30,5 @@ USER fwp
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status == 200 else 1)"]
-CMD ["streamlit", "run", "app/main.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]
+# app.serve imports and warms everything, then runs `streamlit run app/main.py` with these options
+CMD ["python", "-m", "app.serve", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]

@@ -22,7 +22,7 @@ $(VENV)/.dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/streamlit run app/main.py --server.port $(PORT) --server.headless true
+	PYTHONPATH=$(CURDIR) $(PY) -m app.serve --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.dev
 	PYTHONPATH=$(CURDIR) $(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

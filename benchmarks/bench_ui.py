@@ -20,13 +20,14 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_heal
 IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset?.testScriptState === 'notRunning'"
 
 
-def start(script: str):
+def start(launcher: list[str]):
+    """``launcher``: the module and arguments after ``python -m`` (the app starts as `make run` starts it)."""
     import os
     import subprocess
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", *launcher, "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -55,8 +56,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=20)
     a = ap.parse_args()
-    trivial, tbase = start("benchmarks/trivial_app.py")
-    app, abase = start("app/main.py")
+    trivial, tbase = start(["streamlit", "run", "benchmarks/trivial_app.py"])
+    app, abase = start(["app.serve"])
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -58,8 +58,11 @@ def test_dockerfile_healthcheck_uses_python_and_cmd_runs_streamlit() -> None:
     assert health and "/_stcore/health" in health[0] and "python" in health[0] and "curl" not in health[0]
     cmd = [a for i, a in steps if i == "CMD"][-1]
     argv = ast.literal_eval(cmd)
-    assert argv[:3] == ["streamlit", "run", "app/main.py"]
+    assert argv[:3] == ["python", "-m", "app.serve"]  # warms up, then `streamlit run app/main.py`
     assert "--server.address=0.0.0.0" in argv and "--server.headless=true" in argv
+    copied = {a.split()[0] for i, a in steps if i == "COPY"}
+    for needed in ("fwp_core", "app", "pages", "lessons", ".streamlit"):  # everything the app reads at run time
+        assert needed in copied, needed
 
 
 def test_dockerignore_keeps_the_image_small() -> None:

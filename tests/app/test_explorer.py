@@ -188,10 +188,15 @@ def test_rule_source_and_step_numbers_render_only_when_opened():
     no_errors(at)
     assert not any("class " in c.value for c in at.code)  # closed: nothing highlighted on first render
     assert all("\\phi(k_{1})" not in x.value for x in at.latex)  # the Equations tab is not open
+    assert not at.get("download_button")  # nor the export expander
     at.session_state["rule_code"] = True
     at.session_state["view"] = "Equations"
+    at.session_state["export"] = True
     at.run()
     no_errors(at)
     assert any(c.value.startswith("class GatedDelta(") for c in at.code)
+    assert [b.proto.label for b in at.get("download_button")] == ["Trace (NPZ)", "Trace (CSV)", "Configuration (JSON)",
+                                                                  "Weights figure (HTML)"]
+    assert any("rule=gated_delta" in c.value for c in at.code)  # the link to this view
     assert any("\\phi(k_{1})" in x.value for x in at.latex)  # the step's numbers, at t = 1
     assert not at.get("plotly_chart")  # and no chart is drawn behind the closed tabs

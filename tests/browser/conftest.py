@@ -1,4 +1,4 @@
-"""Browser-test fixtures: one `streamlit run app/main.py` on a free port and Debian's Chromium through Playwright.
+"""Browser-test fixtures: one app server (`python -m app.serve`, as `make run` starts it) on a free port and Debian's Chromium through Playwright.
 
 All browser tests share one xdist group, so one worker owns the server and the browser. Chromium is
 never downloaded: where /usr/bin/chromium is missing the tests are skipped locally and fail in CI.
@@ -57,12 +57,13 @@ def wait_healthy(base: str, timeout: float = 90.0) -> None:
 
 
 def start_server(extra_env: dict[str, str] | None = None, log: Path | None = None) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app/main.py`` on a free port; its stderr goes to ``log`` (or nowhere)."""
+    """The app as ``make run`` starts it (``python -m app.serve``: warm-up, then ``streamlit run app/main.py``) on a
+    free port; its stderr goes to ``log`` (or nowhere)."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     err = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "app.serve", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
     )

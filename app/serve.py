@@ -1,0 +1,59 @@
+"""Start the app with its heavy work done before the server answers: ``python -m app.serve [streamlit options]``.
+
+``streamlit run app/main.py`` starts serving at once and imports torch, plotly and the core on the first
+visitor's script run (~2.5 s on a 2-core machine), so the first person to open a page waits for it. This
+launcher imports everything the pages need and runs one small Explorer computation first (the first torch
+ops, numpy's linear algebra and plotly's JSON encoder all have one-off start-up costs), then hands over to
+``streamlit run``: the server reports healthy only when a visitor gets the warm path. ``make run``, the
+Docker image and the browser tests start the app this way; every streamlit option passes through.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def warm_up() -> float:
+    """Import the pages' dependencies and run one small step through the core and the figure builders;
+    returns the seconds it took. Nothing here touches Streamlit's caches (there is no runtime yet)."""
+    t0 = time.perf_counter()
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import numpy as np
+    import plotly.io as pio
+    import torch
+
+    import fwp_core
+    from app import compute, figures, lessons  # noqa: F401  (the imports of every page)
+    from fwp_core import metrics
+
+    cfg = compute.ExplorerConfig(T=8, d_k=4, d_v=4)
+    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
+    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
+    with torch.no_grad():
+        trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+        rule.parallel(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+    metrics.transition_eigenvalues(rule, trace, 2)
+    W = trace.weights.numpy()
+    fig = figures.weights_figure(W[1], W[2] - W[1], W[2], key=trace.keys[1].numpy(), query=trace.queries[1].numpy(),
+                                 value=trace.values[1].numpy(), retrieved=trace.retrieved[1].numpy(),
+                                 output=trace.outputs[1].numpy(), zmax=float(np.abs(W).max()) or 1.0, t=2, as_spec=True)
+    pio.to_json(figures.self_styled(fig, False).to_dict(), validate=False)
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    took = warm_up()
+    print(f"FWP Explorer: warmed up in {took:.1f} s; starting streamlit", file=sys.stderr, flush=True)
+    from streamlit.web import cli
+
+    return cli.main(["run", str(ROOT / "app" / "main.py"), *args], prog_name="streamlit", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
