@@ -35,6 +35,11 @@ def symmetric_range(*arrays: np.ndarray) -> float:
     return m if m > 0 else 1.0
 
 
+def colour_stops() -> list[tuple[float, str]]:
+    """The diverging scale as (position in [0, 1], CSS colour) pairs, for colour legends drawn outside plotly."""
+    return [(float(p), c) for p, c in COLORSCALE]
+
+
 def _coloraxis(zmax: float, title: str = "", name: str = "coloraxis") -> dict:
     return {name: dict(colorscale=COLORSCALE, cmin=-zmax, cmax=zmax, cmid=0.0, colorbar=dict(title=title, thickness=12, len=0.8))}
 
@@ -115,8 +120,10 @@ class ChartSpec(go.Figure):
     deep-copying it back out (about 4 ms a figure, three figures a step, every session). Nothing but
     ``to_dict`` works on it; the builders return a full ``go.Figure`` unless asked for ``as_spec=True``."""
 
-    def __init__(self, traces: list[dict], layout: dict):  # deliberately not go.Figure.__init__
+    def __init__(self, traces: list[dict], layout: dict, frames: list[dict] | None = None):  # not go.Figure.__init__
         spec = {"data": traces, "layout": layout}
+        if frames:
+            spec["frames"] = frames
         convert_to_base64(spec)  # numeric arrays as typed-array specs, exactly as go.Figure.to_dict gives them
         object.__setattr__(self, "_spec", spec)
 
@@ -156,13 +163,13 @@ def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
     return fig
 
 
-def _figure(traces: list[dict], layout: dict, as_spec: bool = False) -> go.Figure:
+def _figure(traces: list[dict], layout: dict, as_spec: bool = False, frames: list[dict] | None = None) -> go.Figure:
     """Assemble without plotly's per-property validation: the builders below emit known-good dicts, and
     validation would cost tens of milliseconds on every step. ``as_spec``: a ChartSpec for st.plotly_chart."""
     layout.setdefault("template", {})  # no plotly template: the figures set what they need, and the spec stays small
     if as_spec:
-        return ChartSpec(traces, layout)
-    return go.Figure(data=traces, layout=layout, _validate=False)
+        return ChartSpec(traces, layout, frames)
+    return go.Figure(data=traces, layout=layout, frames=frames, _validate=False)
 
 
 def _ticks(n: int, offset: float = 0.0, most: int = 5) -> tuple[list[float], list[str]]:
@@ -180,6 +187,16 @@ def _index_grid(rows: int, cols: int, extra: np.ndarray | None = None) -> list:
     if extra is None:
         return [[[i, j] for j in range(cols)] for i in range(rows)]
     return [[[i, j, extra[i, j]] for j in range(cols)] for i in range(rows)]
+
+
+def _block(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: float = 0.0, dy: float = 1.0,
+           customdata=None) -> dict:
+    """A heatmap trace placed at (x0, y0) on the figure's one pair of axes, on the shared colour axis."""
+    tr = dict(type="heatmap", z=np.asarray(z, dtype=float), name=name, coloraxis="coloraxis", x0=x0, dx=dx, y0=y0, dy=dy,
+              hovertemplate=hovertext + "<extra></extra>")
+    if customdata is not None:
+        tr["customdata"] = customdata
+    return tr
 
 
 def weights_figure(
@@ -208,13 +225,6 @@ def weights_figure(
     indexed = d_v * d_k <= max_index_cells
     cell = "%{z:.4f}"
 
-    def heat(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: float = 0.0, dy: float = 1.0, customdata=None) -> dict:
-        tr = dict(type="heatmap", z=np.asarray(z, dtype=float), name=name, coloraxis="coloraxis", x0=x0, dx=dx, y0=y0, dy=dy,
-                  hovertemplate=hovertext + "<extra></extra>")
-        if customdata is not None:
-            tr["customdata"] = customdata
-        return tr
-
     at = "[%{customdata[0]}, %{customdata[1]}]" if indexed else ""
     wt_hover = f"W_{t}{at} = {cell}"
     wt_data = None
@@ -226,14 +236,14 @@ def weights_figure(
     vec_data = [[[n, i] for n in names] for i in range(d_v)]
     col_data = [[[j] for j in range(len(key))]]
     traces = [
-        heat(W_prev, "W_t-1", xs[0], f"W_{t - 1}{at} = {cell}", customdata=grid),
-        heat(update, "update", xs[1], f"ΔW{at} = {cell}", customdata=grid),
-        heat(W_t, "W_t", xs[2], wt_hover, customdata=wt_data),
-        heat(np.stack(vecs, axis=1), "values", vx - 0.5 + vw / 2, "%{customdata[0]}[%{customdata[1]}] = %{z:.6f}", dx=vw,
+        _block(W_prev, "W_t-1", xs[0], f"W_{t - 1}{at} = {cell}", customdata=grid),
+        _block(update, "update", xs[1], f"ΔW{at} = {cell}", customdata=grid),
+        _block(W_t, "W_t", xs[2], wt_hover, customdata=wt_data),
+        _block(np.stack(vecs, axis=1), "values", vx - 0.5 + vw / 2, "%{customdata[0]}[%{customdata[1]}] = %{z:.6f}", dx=vw,
              customdata=vec_data),
-        heat(np.asarray(key)[None, :], "key", xs[1], f"φ(k<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row, dy=row_h,
+        _block(np.asarray(key)[None, :], "key", xs[1], f"φ(k<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row, dy=row_h,
              customdata=col_data),
-        heat(np.asarray(query)[None, :], "query", xs[2], f"φ(q<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row,
+        _block(np.asarray(query)[None, :], "query", xs[2], f"φ(q<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row,
              dy=row_h, customdata=col_data),
     ]
     tickvals, ticktext = [], []
@@ -350,32 +360,40 @@ def retrieval_error_figure(
     return _figure(traces, layout, as_spec)
 
 
-def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, tokens: Sequence[str], zmax: float, frame_ms: int = 33) -> go.Figure:
-    """All steps as Plotly frames (W_t and the update), animated in the browser with no server round trip."""
+def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float, as_spec: bool = False) -> go.Figure:
+    """Every step as a Plotly frame named "1" … "T" (the update of step t beside W_t), for the player of
+    ``app/player.py`` to animate in the browser with no server round trip.
+
+    plotly.js redraws the whole figure on every frame, text included, so the figure is kept to what a frame
+    needs: one pair of axes with the two matrices side by side, fixed ranges and ticks, no titles, slider,
+    buttons or colorbar (a 256-step plotly slider alone held playback to ~14 frames/s; titles and colorbar
+    cost another third). The player draws the controls and the colour scale (``colour_stops``) in HTML."""
     T = updates.shape[0]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("update at step t", "W_t"), horizontal_spacing=0.08)
-    fig.add_trace(_heat(updates[0], "update"), 1, 1)
-    fig.add_trace(_heat(weights[1], "W_t"), 1, 2)
-    fig.frames = [
-        go.Frame(name=str(s + 1), data=[go.Heatmap(z=updates[s]), go.Heatmap(z=weights[s + 1])], traces=[0, 1])
-        for s in range(T)  # data only: a per-frame layout change (a title) would cost a relayout every frame
-    ]
-    anim = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), mode="immediate")
-    fig.update_layout(
-        **_coloraxis(zmax, "value"), height=420, margin=dict(l=50, r=20, t=60, b=90), font=FONT,
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", showactive=False, buttons=[
-            dict(label="▶ Play", method="animate", args=[None, {**anim, "fromcurrent": True}]),
-            dict(label="❚❚ Pause", method="animate", args=[[None], {**anim, "frame": dict(duration=0, redraw=False)}]),
-        ])],
-        sliders=[dict(active=0, x=0.15, len=0.85, y=-0.05, currentvalue=dict(prefix="t = "),
-                      steps=[dict(label=f"{s + 1} ({tokens[s]})" if s < len(tokens) else str(s + 1), method="animate",
-                                  args=[[str(s + 1)], anim]) for s in range(T)])],
+    d_v, d_k = np.shape(weights)[-2:]
+    gap = max(1, round(0.15 * d_k))
+    x_w = d_k + gap
+    grid = _index_grid(d_v, d_k) if d_v * d_k <= 64 * 64 else None
+    at = "[%{customdata[0]}, %{customdata[1]}]" if grid is not None else ""
+    traces = [_block(updates[0], "update", 0, f"ΔW{at} = %{{z:.4f}}", customdata=grid),
+              _block(weights[1], "W_t", x_w, f"W{at} = %{{z:.4f}}", customdata=grid)]
+    # frames in float32: half the bytes to send and parse (the hover shows 4 decimals; float32 holds 7 digits)
+    frames = [dict(name=str(s + 1), traces=[0, 1], data=[dict(type="heatmap", z=np.asarray(updates[s], dtype=np.float32)),
+                                                        dict(type="heatmap", z=np.asarray(weights[s + 1], dtype=np.float32))])
+              for s in range(T)]
+    tickvals, ticktext = _ticks(d_k)
+    tv2, tt2 = _ticks(d_k, x_w)
+    yvals, ytext = _ticks(d_v)
+    axis = _coloraxis(zmax, "value")
+    axis["coloraxis"]["showscale"] = False  # the player draws the colour scale; a colorbar is redrawn every frame
+    layout = dict(
+        xaxis=dict(tickmode="array", tickvals=tickvals + tv2, ticktext=ticktext + tt2, showgrid=False, zeroline=False,
+                   showline=False, range=[-0.5 - 0.3 * gap, x_w + d_k - 0.5 + 0.3 * gap],
+                   title=dict(text="update of step t (left) and W<sub>t</sub> (right) · key dim →", standoff=8)),
+        yaxis=dict(tickmode="array", tickvals=yvals, ticktext=ytext, showgrid=False, zeroline=False, showline=False,
+                   range=[d_v - 0.5, -0.5], title=dict(text="value dim ↓")),
+        plot_bgcolor="rgba(0,0,0,0)", height=400, margin=dict(l=55, r=20, t=10, b=50), font=FONT, **axis,
     )
-    for c in (1, 2):
-        fig.update_yaxes(autorange="reversed", row=1, col=c)
-        fig.update_xaxes(title_text="key dim →", row=1, col=c)
-    fig.update_yaxes(title_text="value dim ↓", row=1, col=1)
-    return fig
+    return _figure(traces, layout, as_spec, frames=frames)
 
 
 def write_read_figure(W: np.ndarray, key: np.ndarray, value: np.ndarray, read: np.ndarray, zmax: float) -> go.Figure:

@@ -81,12 +81,21 @@ def main() -> int:
             warm_page.wait_for_selector(".st-key-weights .js-plotly-plot", timeout=60000)
             warm_page.wait_for_function(IDLE)
             warm_render = time.perf_counter() - t0
-            # smooth playback: all frames in the page, animated by plotly.js
+            # smooth playback: all frames in the page; the player (app/player.py) animates them with plotly.js
             page.goto(abase + "/explorer?rule=delta&sequence=random&T=256&d_k=32&d_v=32&t=1")
             page.wait_for_function(IDLE, timeout=60000)
             page.get_by_text("Smooth playback in the browser", exact=False).click()
             page.wait_for_selector(".st-key-smooth_fig .js-plotly-plot", timeout=60000)
-            fps = page.evaluate(
+            player = page.locator(".st-key-smooth_player .fwp-player")
+            player.locator(".label").wait_for()
+            page.wait_for_timeout(500)
+            player.locator(".speed").select_option("60")  # the fastest setting: frames come as fast as they draw
+            drawn0, t0 = int(player.get_attribute("data-drawn")), time.perf_counter()
+            player.locator(".play").click()
+            page.wait_for_timeout(4000)
+            fps = (int(player.get_attribute("data-drawn")) - drawn0) / (time.perf_counter() - t0)
+            player.locator(".play").click()
+            raw_fps = page.evaluate(
                 """() => new Promise(resolve => {
                     const div = document.querySelector('.st-key-smooth_fig .js-plotly-plot');
                     const names = div._transitionData._frames.map(f => f.name);
@@ -94,7 +103,7 @@ def main() -> int:
                     window.Plotly.animate(div, names, {frame: {duration: 0, redraw: true}, transition: {duration: 0}, mode: 'immediate'})
                       .then(() => resolve(names.length / ((performance.now() - t0) / 1000)));
                 })"""
-            ) if page.evaluate("() => !!window.Plotly") else None
+            )
             browser.close()
     finally:
         trivial.terminate()
@@ -106,10 +115,11 @@ def main() -> int:
     print(f"| Explorer Step, T = 64, d = 16 (median of {len(step_ms)}) | {med(step_ms):.0f} ms |")
     print(f"| ratio Step / trivial | {ratio:.2f}× |")
     print(f"| first render of the trivial app (for scale) | {trivial_render:.2f} s |")
-    print(f"| first render of /explorer, first visitor (server healthy → all charts; imports torch) | {first_render:.2f} s |")
+    print(f"| first render of /explorer, first visitor (server healthy → page drawn, weights chart included) | {first_render:.2f} s |")
     print(f"| first render of /explorer, a later visitor (new session, new sequence) | {warm_render:.2f} s |")
-    print(f"| smooth playback, T = 256, d = 32 | {'n/a (window.Plotly not exposed)' if fps is None else f'{fps:.0f} frames/s'} |")
-    ok = ratio <= 3 and first_render < 3 and (fps is None or fps >= 30)
+    print(f"| smooth playback, T = 256, d = 32: the player's Play at its fastest (frames drawn per second) | {fps:.0f} frames/s |")
+    print(f"| (plotly.js alone animating every frame back to back) | {raw_fps:.0f} frames/s |")
+    ok = ratio <= 3 and first_render < 3 and fps >= 30
     print(f"\n{'PASS' if ok else 'FAIL'}: step ≤ 3× trivial, first render < 3 s, smooth playback ≥ 30 frames/s")
     return 0 if ok else 1
 

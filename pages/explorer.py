@@ -11,6 +11,7 @@ import streamlit as st
 import fwp_core
 from app import compute, export, figures, state, widgets
 from app.layout import caption, guarded
+from app.player import smooth_player
 
 st.title("Explorer")
 st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
@@ -160,9 +161,13 @@ smooth_ok = valid <= state.LIMITS.max_smooth_T and max(trace.weights.shape[-2:])
 if st.toggle("Smooth playback in the browser (no server round trip)", key="smooth"):
     if smooth_ok:
         W = trace.weights.numpy()
-        fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.tokens, res.zmax)
-        st.plotly_chart(fig_s, key="smooth_fig", config={"displaylogo": False})
-        caption("Every step is in the page already: press ▶ Play or drag the slider; nothing is recomputed.")
+        fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.zmax, as_spec=True)
+        smooth_player("smooth_fig", valid, res.tokens, res.zmax)
+        st.plotly_chart(figures.self_styled(fig_s, st.context.theme.type == "dark"), key="smooth_fig", theme=None,
+                        config={"displaylogo": False})
+        caption("Every step is in the page already: press ▶ Play, step with Back / Step or drag the slider; nothing is "
+                "recomputed and the server is not asked. The update of step t on the left, the memory W_t after it on the "
+                "right, both on the colour scale shown beside the controls.")
     else:
         st.warning(f"Smooth playback sends every frame at once, so it is limited to T ≤ {state.LIMITS.max_smooth_T} and "
                    f"d ≤ {state.LIMITS.max_smooth_d}; use Play above for larger runs.")

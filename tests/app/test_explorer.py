@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import fwp_core
 from app import compute
 from app.state import EXPLORER_PARAMS
-from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
+from tests.helpers import chart, decode, expected_trace, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,3 +201,22 @@ def test_rule_source_and_step_numbers_render_only_when_opened():
     assert any("rule=gated_delta" in c.value for c in at.code)  # the link to this view
     assert any("\\phi(k_{1})" in x.value for x in at.latex)  # the step's numbers, at t = 1
     assert not at.get("plotly_chart")  # and no chart is drawn behind the closed tabs
+
+
+def test_smooth_playback_sends_every_step_and_its_player() -> None:
+    at = explorer(rule="delta", sequence="overwrite", T="12", d_k="8", d_v="8", seed="3", beta="1")
+    at.session_state["smooth"] = True
+    at.run()
+    no_errors(at)
+    spec = chart(at, "smooth_fig")
+    assert [f["name"] for f in spec["frames"]] == [str(t) for t in range(1, 13)]
+    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+                                 sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
+    trace = expected_trace(cfg)
+    np.testing.assert_allclose(decode(spec["frames"][6]["data"][1]["z"]), trace.weights[7].numpy(), rtol=1e-5, atol=1e-6)
+    player = json.loads(at.get("bidi_component")[0].proto.json)
+    assert player["target"] == "smooth_fig" and player["frames"] == 12 and len(player["labels"]) == 12
+    big = explorer(rule="delta", T="300", d_k="8", d_v="8")
+    big.session_state["smooth"] = True
+    big.run()
+    assert any("limited to T ≤ 256" in w.value for w in big.warning) and not big.get("bidi_component")

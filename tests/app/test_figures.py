@@ -10,6 +10,7 @@ import plotly.io as pio
 import pytest
 
 from app import figures
+from tests.helpers import decode
 
 
 def _inputs(d_v: int = 3, d_k: int = 4, T: int = 6, seed: int = 0) -> dict:
@@ -97,3 +98,25 @@ def test_streamlit_takes_the_spec():
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["name"] == "delta" and spec["layout"]["shapes"][0]["x0"] == 2
+
+
+def test_smooth_playback_frames_carry_every_step():
+    """Frame "t" holds the update of step t and W_t (float32); one pair of axes, no plotly slider, buttons or colorbar
+    (the player of app/player.py steps and plays them and draws the scale), and the spec equals the full figure's."""
+    rng = np.random.default_rng(1)
+    W = np.cumsum(rng.normal(size=(6, 3, 4)), axis=0)
+    U = W[1:] - W[:-1]
+    spec = _json(figures.smooth_playback_figure(W, U, 5.0, as_spec=True))
+    assert spec == _json(figures.smooth_playback_figure(W, U, 5.0))
+    assert [f["name"] for f in spec["frames"]] == ["1", "2", "3", "4", "5"]
+    for t in (1, 5):
+        frame = spec["frames"][t - 1]
+        assert frame["traces"] == [0, 1]
+        np.testing.assert_allclose(decode(frame["data"][0]["z"]), U[t - 1], rtol=1e-6)
+        np.testing.assert_allclose(decode(frame["data"][1]["z"]), W[t], rtol=1e-6)
+    assert [tr["name"] for tr in spec["data"]] == ["update", "W_t"]
+    lay = spec["layout"]
+    assert not lay.get("sliders") and not lay.get("updatemenus") and "xaxis2" not in lay
+    assert lay["coloraxis"]["cmin"] == -5.0 and lay["coloraxis"]["cmax"] == 5.0 and not lay["coloraxis"]["showscale"]
+    stops = figures.colour_stops()  # the player's legend: the same scale, blue for negative, red for positive
+    assert stops[0] == (0.0, "rgb(5,48,97)") and stops[-1] == (1.0, "rgb(103,0,31)")

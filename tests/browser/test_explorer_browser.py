@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from playwright.sync_api import expect
 
 import fwp_core
 from app import compute
@@ -91,3 +92,39 @@ def test_home_page_has_no_errors(server, page) -> None:
     page.get_by_text("A live example").wait_for()
     assert errors_on(page) == []
     assert plotly_traces(page, "home_example")
+
+
+def test_smooth_playback_steps_and_plays_in_the_browser(server, page) -> None:
+    """The player steps, scrubs and plays the chart's frames without a single script run on the server; ← / → inside
+    it stay inside it (the page's server-side Back / Step shortcuts do not fire)."""
+    page.goto(server + DEEP)
+    wait_for_t(page, 5)
+    page.get_by_text("Smooth playback in the browser", exact=False).click()
+    page.wait_for_selector(".st-key-smooth_fig .js-plotly-plot", timeout=30000)
+    player = page.locator(".st-key-smooth_player .fwp-player")
+    player.locator(".label").wait_for()
+    wait_idle(page)
+    page.evaluate("""() => { window.__runs = 0; const app = document.querySelector('[data-testid=stApp]');
+        new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__runs += 1; })
+          .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    assert player.get_attribute("data-t") == "1" and player.locator(".label").inner_text().startswith("t = 1 / 12")
+    for _ in range(4):
+        player.get_by_role("button", name="Step ▶").click()
+    assert player.get_attribute("data-t") == "5"
+    page.wait_for_timeout(300)
+    traces = {tr["name"]: tr for tr in plotly_traces(page, "smooth_fig")}
+    np.testing.assert_allclose(traces["W_t"]["z"], expected_weights(5), atol=1e-5)
+    player.get_by_role("button", name="◀ Back").click()
+    assert player.get_attribute("data-t") == "4"
+    player.locator(".speed").select_option("60")
+    drawn = int(player.get_attribute("data-drawn"))
+    player.get_by_role("button", name="▶ Play").click()
+    expect(player).to_have_attribute("data-t", "12", timeout=20000)
+    player.locator(".play").filter(has_text="▶ Play").wait_for(timeout=20000)  # played to the end and stopped
+    assert int(player.get_attribute("data-drawn")) - drawn >= 8  # every frame from 5 to 12 was drawn
+    player.locator(".scrub").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(300)
+    assert player.get_attribute("data-t") == "11"
+    assert page.evaluate("() => window.__runs") == 0  # nothing went to the server
+    assert caption_t(page) == (5, 12) and errors_on(page) == []
