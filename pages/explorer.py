@@ -154,6 +154,24 @@ def stepper() -> None:
             with st.container(key="numbers"):
                 _step_numbers(t, key, value, beta_t, err, ev)
 
+    # in the stepper, so that the link and the figure download are those of the step on screen
+    share = st.expander("Export and share", key="export", on_change="rerun")
+    if share.open:  # lazy: the link's code block loads a syntax highlighter (~0.3 s of the first render)
+        with share:
+            st.markdown("**Link to this view** (copy with the button on the right):")
+            st.code(state.share_url(st.context.url, st.query_params.to_dict()), language=None)
+            c1, c2, c3, c4 = st.columns(4)
+            # the data callables run only when a button is clicked, not on every rerun
+            c1.download_button("Trace (NPZ)", lambda: export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz",
+                               "application/octet-stream", on_click="ignore")
+            c2.download_button("Trace (CSV)", lambda: export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv",
+                               on_click="ignore")
+            c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json",
+                               on_click="ignore")
+            c4.download_button("Weights figure (HTML)", lambda: export.figure_html(step_weights_figure(t)),
+                               f"fwp_{cfg.rule}_weights_t{t}.html", "text/html", on_click="ignore")
+
+
 stepper()
 
 st.divider()
@@ -171,23 +189,6 @@ if st.toggle("Smooth playback in the browser (no server round trip)", key="smoot
     else:
         st.warning(f"Smooth playback sends every frame at once, so it is limited to T ≤ {state.LIMITS.max_smooth_T} and "
                    f"d ≤ {state.LIMITS.max_smooth_d}; use Play above for larger runs.")
-
-share = st.expander("Export and share", key="export", on_change="rerun")
-if share.open:  # lazy: the link's code block loads a syntax highlighter (~0.3 s of the first render)
-    with share:
-        st.markdown("**Link to this view** (copy with the button on the right):")
-        st.code(state.share_url(st.context.url, st.query_params.to_dict()), language=None)
-        c1, c2, c3, c4 = st.columns(4)
-        # the data callables run only when a button is clicked, not on every rerun
-        c1.download_button("Trace (NPZ)", lambda: export.trace_npz(trace, res.tokens), f"fwp_{cfg.rule}_trace.npz",
-                           "application/octet-stream", on_click="ignore")
-        c2.download_button("Trace (CSV)", lambda: export.trace_csv(trace, res.tokens), f"fwp_{cfg.rule}_trace.csv", "text/csv",
-                           on_click="ignore")
-        c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json",
-                           on_click="ignore")
-        t_now = state.current_t(st.session_state, valid)
-        c4.download_button("Weights figure (HTML)", lambda: export.figure_html(step_weights_figure(t_now)),
-                           f"fwp_{cfg.rule}_weights_t{t_now}.html", "text/html", on_click="ignore")
 
 code = st.expander("Show the code of this rule", key="rule_code", on_change="rerun")
 if code.open:  # lazy: highlighting the source costs ~0.3 s of the page's first render in the browser

@@ -124,9 +124,11 @@ def test_widgets_drive_the_trace() -> None:
 
 
 def test_bad_url_gives_precise_warnings() -> None:
-    at = explorer(T="-5", rule="<script>", d_k="1e9")
+    at = explorer(T="-5", rule="<script>", d_k="1e9", view="Nope")
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
+    assert "view='Nope' is not known" in text and "Attention form" in text
+    assert [c.key for c in at.get("plotly_chart")] == ["weights"]  # the default view
     assert "rule='<script>' is not known" in text and "hebbian" in text
     assert "T='-5' is out of range" in text
     assert "d_k='1e9' is out of range" in text
@@ -199,7 +201,11 @@ def test_rule_source_and_step_numbers_render_only_when_opened():
     assert [b.proto.label for b in at.get("download_button")] == ["Trace (NPZ)", "Trace (CSV)", "Configuration (JSON)",
                                                                   "Weights figure (HTML)"]
     assert any("rule=gated_delta" in c.value for c in at.code)  # the link to this view
-    assert any("\\phi(k_{1})" in x.value for x in at.latex)  # the step's numbers, at t = 1
+    {b.label: b for b in at.button}["Step"].click().run()  # the link and the figure download follow the step
+    link = next(c.value for c in at.code if "rule=gated_delta" in c.value)
+    assert "t=2" in link
+    assert any(b.proto.label == "Weights figure (HTML)" for b in at.get("download_button"))
+    assert any("\\phi(k_{2})" in x.value for x in at.latex)  # the step's numbers, now at t = 2
     assert not at.get("plotly_chart")  # and no chart is drawn behind the closed tabs
 
 
