@@ -86,3 +86,32 @@ def test_readme_starts_with_the_two_commands_and_make_has_them() -> None:
 
 def test_readme_rule_table_is_generated_from_the_registry() -> None:
     assert registry.rules_markdown() in (ROOT / "README.md").read_text()
+
+
+def test_serve_warms_up_then_hands_every_option_to_streamlit_run(monkeypatch) -> None:
+    import sys
+
+    from app import serve
+
+    calls = []
+    monkeypatch.setattr(serve, "warm_up", lambda: calls.append("warm") or 0.5)
+    import streamlit.web.cli as cli
+
+    monkeypatch.setattr(cli, "main", lambda args, **kw: calls.append(("run", args, kw)) or 0)
+    assert serve.main(["--server.port", "8600", "--server.headless=true"]) == 0
+    assert calls[0] == "warm"
+    _, args, kw = calls[1]
+    assert args == ["run", str(ROOT / "app" / "main.py"), "--server.port", "8600", "--server.headless=true"]
+    assert kw["prog_name"] == "streamlit"
+    assert "fwp_core" in sys.modules
+
+
+def test_warm_up_runs_a_step_without_a_streamlit_runtime() -> None:
+    import sys
+
+    from app import serve
+
+    took = serve.warm_up()
+    assert 0 < took < 120
+    for module in ("torch", "fwp_core", "app.compute", "app.figures", "plotly.io"):
+        assert module in sys.modules
