@@ -213,7 +213,7 @@ def weights_figure(
     much to draw, on every step); each block's ticks count from 0 and its hover names the cell's own indices
     (for matrices of up to ``max_index_cells`` cells; beyond that the hover shows the value only)."""
     d_v, d_k = np.shape(W_t)
-    gap = max(1, round(0.15 * d_k))
+    gap = max(3, round(0.15 * d_k))  # room for the φ(k) / φ(q) labels between the blocks
     xs = (0, d_k + gap, 2 * (d_k + gap))  # left edges (cell centres) of W_{t-1}, update, W_t
     vx = 3 * (d_k + gap)
     vecs, names = [value, retrieved, output], ["v", "r", "y"]
