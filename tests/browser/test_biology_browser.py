@@ -39,7 +39,7 @@ def test_switching_simulation_updates_the_url(server, page) -> None:
     wait_idle(page)
     assert plotly_traces(page, "bio_kv_sweep")
     page.locator(".st-key-bio_sim").get_by_role("radio", name="Mapping").click()
-    page.get_by_role("heading", name="Open questions").wait_for(timeout=20000)
+    page.get_by_role("heading", name="Open questions", exact=True).wait_for(timeout=20000)
     page.wait_for_url("**bio_sim=Mapping**", timeout=20000)  # the URL follows the widget a moment later
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=20000)
     wait_idle(page)
