@@ -45,6 +45,7 @@ if cfg.sequence == "upload":
     st.info(f"Uploaded sequence: T = {res.T}, d_v = {res.trace.outputs.shape[-1]} (the T, d_k, d_v controls do not apply).")
 
 T, valid = res.T, res.valid
+WEIGHTS, ATTENTION, ERROR, EQUATIONS, ALL = state.EXPLORER_VIEWS
 trace = res.trace
 playing = bool(st.session_state.get("playing", False))
 speed = float(st.session_state.get("speed", 4))
@@ -127,30 +128,30 @@ def stepper() -> None:
 
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
     tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind="query-params")
-    shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), state.EXPLORER_VIEWS[0])
+    shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
     dark = st.context.theme.type == "dark"
-    ev = compute.eigenvalues_at(res, t) if shown in ("Retrieval error", "Equations", "All views") else None
+    ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
-        if shown in ("Fast weights", "All views"):
+        if shown in (WEIGHTS, ALL):
             fig_w = figures.self_styled(step_weights_figure(t, hover=True, as_spec=True), dark)
             st.plotly_chart(fig_w, key="weights", theme=None, config={"displaylogo": False})
             caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
                     "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a "
                     "cell of W_t to see which tokens wrote it.")
-        if shown in ("Attention form", "All views"):
+        if shown in (ATTENTION, ALL):
             fig_a = figures.self_styled(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True), dark)
             st.plotly_chart(fig_a, key="attention", theme=None, config={"displaylogo": False})
             caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
                     "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "
                     "view is y_t computed this way; it matches the recurrent y to the max |difference| above.")
-        if shown in ("Retrieval error", "All views"):
+        if shown in (ERROR, ALL):
             fig_e = figures.self_styled(figures.retrieval_error_figure(
                 {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T,
                 diverged_at={cfg.rule: trace.diverged_at}, as_spec=True), dark)
             st.plotly_chart(fig_e, key="retrieval_error", theme=None, config={"displaylogo": False})
             caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the "
                     "step's transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
-        if shown in ("Equations", "All views"):
+        if shown in (EQUATIONS, ALL):
             with st.container(key="numbers"):
                 _step_numbers(t, key, value, beta_t, err, ev)
 
