@@ -61,7 +61,11 @@ export default function (component) {
   const scrub = root.querySelector('.scrub'), speed = root.querySelector('.speed'), label = root.querySelector('.label');
   const n = data.frames, labels = data.labels || [];
   const graph = () => document.querySelector(`.st-key-${data.target} .js-plotly-plot`);
-  let t = Math.min(Math.max(Number(root.dataset.t) || 1, 1), n), playing = false, alive = true, drawn = 0;
+  // a new sequence (or size) comes with a new chart, which starts at step 1; the same one keeps its place
+  const sig = JSON.stringify([data.target, n, labels, data.scale.zmax]);
+  const same = root.dataset.sig === sig;
+  root.dataset.sig = sig;
+  let t = same ? Math.min(Math.max(Number(root.dataset.t) || 1, 1), n) : 1, playing = false, alive = true, drawn = 0;
 
   const scale = data.scale;  // the colour scale, drawn here: a plotly colorbar would be redrawn on every frame
   root.querySelector('.bar').style.background =
@@ -77,7 +81,11 @@ export default function (component) {
     root.dataset.t = String(t);
     label.textContent = `t = ${t} / ${n}` + (labels[t - 1] !== undefined ? ` · ${labels[t - 1]}` : '');
     const gd = graph();
-    if (!gd || !window.Plotly) return Promise.resolve();
+    if (!gd) return Promise.resolve();
+    if (!window.Plotly) {  // should not happen: the chart loaded plotly.js; say so rather than fail silently
+      label.textContent += ' — cannot reach plotly.js here; use Play above';
+      return Promise.resolve();
+    }
     return draw(gd, String(t)).then(() => { drawn += 1; root.dataset.drawn = String(drawn); }, () => {});
   }
   function draw(gd, name) {

@@ -128,3 +128,8 @@ def test_smooth_playback_steps_and_plays_in_the_browser(server, page) -> None:
     assert player.get_attribute("data-t") == "11"
     assert page.evaluate("() => window.__runs") == 0  # nothing went to the server
     assert caption_t(page) == (5, 12) and errors_on(page) == []
+    t_input = page.get_by_role("spinbutton", name="T (tokens)")  # a new sequence length: a new chart, and its player starts at step 1
+    t_input.fill("9")
+    t_input.press("Enter")
+    expect(player.locator(".label")).to_have_text(re.compile(r"^t = 1 / 9"), timeout=30000)
+    assert errors_on(page) == []
