@@ -189,6 +189,28 @@ def _index_grid(rows: int, cols: int, extra: np.ndarray | None = None) -> list:
     return [[[i, j, extra[i, j]] for j in range(cols)] for i in range(rows)]
 
 
+MAX_INDEX_CELLS = 64 * 64  # matrices up to this size carry each cell's indices for the hover
+
+
+def _block_axes(starts: Sequence[float], d_k: int, d_v: int, x_range: list[float], x_title: str, *,
+                extra_ticks: tuple[list[float], list[str]] = ([], []), **y) -> dict:
+    """The x and y axes of matrices drawn side by side on one pair of axes (blocks of d_k columns starting at
+    ``starts``; ``extra_ticks`` for what follows them): each block's ticks count its own columns from 0, rows
+    count from 0 down; ``y`` sets the row axis' direction (a range or autorange)."""
+    tickvals, ticktext = [], []
+    for x0 in starts:
+        v, tx = _ticks(d_k, x0)
+        tickvals += v
+        ticktext += tx
+    yvals, ytext = _ticks(d_v)
+    plain = dict(tickmode="array", showgrid=False, zeroline=False, showline=False)
+    return dict(
+        xaxis=dict(plain, tickvals=tickvals + list(extra_ticks[0]), ticktext=ticktext + list(extra_ticks[1]), range=x_range,
+                   title=dict(text=x_title, standoff=8)),
+        yaxis=dict(plain, **y, tickvals=yvals, ticktext=ytext, title=dict(text="value dim ↓")),
+    )
+
+
 def _block(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: float = 0.0, dy: float = 1.0,
            customdata=None) -> dict:
     """A heatmap trace placed at (x0, y0) on the figure's one pair of axes, on the shared colour axis."""
@@ -202,7 +224,7 @@ def _block(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: floa
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
-    parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = 64 * 64,
+    parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = MAX_INDEX_CELLS,
 ) -> go.Figure:
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
     parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
@@ -246,14 +268,6 @@ def weights_figure(
         _block(np.asarray(query)[None, :], "query", xs[2], f"φ(q<sub>{t}</sub>)[%{{customdata[0]}}] = {cell}", y0=y_row,
              dy=row_h, customdata=col_data),
     ]
-    tickvals, ticktext = [], []
-    for x0 in xs:
-        v, tx = _ticks(d_k, x0)
-        tickvals += v
-        ticktext += tx
-    tickvals += [vx - 0.5 + vw * (i + 0.5) for i in range(len(names))]
-    ticktext += names
-    yvals, ytext = _ticks(d_v)
     heads = [(f"W<sub>{t - 1}</sub> (before)", xs[0] + (d_k - 1) / 2), (f"update at step {t}", xs[1] + (d_k - 1) / 2),
              (f"W<sub>{t}</sub> (after)", xs[2] + (d_k - 1) / 2), ("vectors", vx - 0.5 + vw * len(names) / 2)]
     notes = [dict(text=h, x=x, xref="x", y=1.0, yref="paper", yanchor="bottom", showarrow=False, font=dict(size=14))
@@ -261,10 +275,8 @@ def weights_figure(
     notes += [dict(text=f"{lbl}<sub>{t}</sub>)", x=x0 - 0.6, xref="x", y=y_row, yref="y", xanchor="right", showarrow=False)
               for lbl, x0 in (("φ(k", xs[1]), ("φ(q", xs[2]))]
     layout = dict(
-        xaxis=dict(tickmode="array", tickvals=tickvals, ticktext=ticktext, showgrid=False, zeroline=False, showline=False,
-                   title=dict(text="key dim →", standoff=8), range=[-0.5 - 0.3 * gap, vx - 0.5 + vw * len(names) + 0.3 * gap]),
-        yaxis=dict(autorange="reversed", tickmode="array", tickvals=yvals, ticktext=ytext, showgrid=False, zeroline=False,
-                   showline=False, title=dict(text="value dim ↓")),
+        **_block_axes(xs, d_k, d_v, [-0.5 - 0.3 * gap, vx - 0.5 + vw * len(names) + 0.3 * gap], "key dim →",
+                      extra_ticks=([vx - 0.5 + vw * (i + 0.5) for i in range(len(names))], names), autorange="reversed"),
         annotations=notes, plot_bgcolor="rgba(0,0,0,0)", height=440, margin=dict(l=55, r=20, t=40, b=50), font=FONT,
         **_coloraxis(zmax, "value"),
     )
@@ -360,7 +372,8 @@ def retrieval_error_figure(
     return _figure(traces, layout, as_spec)
 
 
-def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float, as_spec: bool = False) -> go.Figure:
+def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float, as_spec: bool = False,
+                           max_index_cells: int = MAX_INDEX_CELLS) -> go.Figure:
     """Every step as a Plotly frame named "1" … "T" (the update of step t beside W_t), for the player of
     ``app/player.py`` to animate in the browser with no server round trip.
 
@@ -372,7 +385,7 @@ def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float
     d_v, d_k = np.shape(weights)[-2:]
     gap = max(1, round(0.15 * d_k))
     x_w = d_k + gap
-    grid = _index_grid(d_v, d_k) if d_v * d_k <= 64 * 64 else None
+    grid = _index_grid(d_v, d_k) if d_v * d_k <= max_index_cells else None
     at = "[%{customdata[0]}, %{customdata[1]}]" if grid is not None else ""
     traces = [_block(updates[0], "update", 0, f"ΔW{at} = %{{z:.4f}}", customdata=grid),
               _block(weights[1], "W_t", x_w, f"W{at} = %{{z:.4f}}", customdata=grid)]
@@ -380,17 +393,11 @@ def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float
     frames = [dict(name=str(s + 1), traces=[0, 1], data=[dict(type="heatmap", z=np.asarray(updates[s], dtype=np.float32)),
                                                         dict(type="heatmap", z=np.asarray(weights[s + 1], dtype=np.float32))])
               for s in range(T)]
-    tickvals, ticktext = _ticks(d_k)
-    tv2, tt2 = _ticks(d_k, x_w)
-    yvals, ytext = _ticks(d_v)
     axis = _coloraxis(zmax, "value")
     axis["coloraxis"]["showscale"] = False  # the player draws the colour scale; a colorbar is redrawn every frame
     layout = dict(
-        xaxis=dict(tickmode="array", tickvals=tickvals + tv2, ticktext=ticktext + tt2, showgrid=False, zeroline=False,
-                   showline=False, range=[-0.5 - 0.3 * gap, x_w + d_k - 0.5 + 0.3 * gap],
-                   title=dict(text="update of step t (left) and W<sub>t</sub> (right) · key dim →", standoff=8)),
-        yaxis=dict(tickmode="array", tickvals=yvals, ticktext=ytext, showgrid=False, zeroline=False, showline=False,
-                   range=[d_v - 0.5, -0.5], title=dict(text="value dim ↓")),
+        **_block_axes((0, x_w), d_k, d_v, [-0.5 - 0.3 * gap, x_w + d_k - 0.5 + 0.3 * gap],
+                      "update of step t (left) and W<sub>t</sub> (right) · key dim →", range=[d_v - 0.5, -0.5]),
         plot_bgcolor="rgba(0,0,0,0)", height=400, margin=dict(l=55, r=20, t=10, b=50), font=FONT, **axis,
     )
     return _figure(traces, layout, as_spec, frames=frames)

@@ -40,25 +40,18 @@ def warm_up() -> float:
 
 
 def _warm() -> None:
-    import numpy as np
     import plotly.io as pio
-    import torch
 
-    import fwp_core
     from app import compute, figures, lessons  # noqa: F401  (the imports of every page)
-    from fwp_core import metrics
 
-    cfg = compute.ExplorerConfig(T=8, d_k=4, d_v=4)
-    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
-    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
-    with torch.no_grad():
-        trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
-        rule.parallel(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
-    metrics.transition_eigenvalues(rule, trace, 2)
-    W = trace.weights.numpy()
-    fig = figures.weights_figure(W[1], W[2] - W[1], W[2], key=trace.keys[1].numpy(), query=trace.queries[1].numpy(),
-                                 value=trace.values[1].numpy(), retrieved=trace.retrieved[1].numpy(),
-                                 output=trace.outputs[1].numpy(), zmax=float(np.abs(W).max()) or 1.0, t=2, as_spec=True)
+    # the Explorer's own computation (rule, episode, recurrence, parallel form), without its cache
+    res = compute.explorer_result.__wrapped__(compute.ExplorerConfig(T=8, d_k=4, d_v=4))
+    compute.eigenvalues_at(res, 2)
+    tr = res.trace
+    W = tr.weights.numpy()
+    fig = figures.weights_figure(W[1], W[2] - W[1], W[2], key=tr.keys[1].numpy(), query=tr.queries[1].numpy(),
+                                 value=tr.values[1].numpy(), retrieved=tr.retrieved[1].numpy(), output=tr.outputs[1].numpy(),
+                                 zmax=res.zmax, t=2, as_spec=True)
     pio.to_json(figures.self_styled(fig, False).to_dict(), validate=False)
 
 

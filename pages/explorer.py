@@ -46,6 +46,7 @@ if cfg.sequence == "upload":
 
 T, valid = res.T, res.valid
 WEIGHTS, ATTENTION, ERROR, EQUATIONS, ALL = state.EXPLORER_VIEWS
+dark = st.context.theme.type == "dark"  # the self-styled charts follow the app's light or dark theme
 trace = res.trace
 playing = bool(st.session_state.get("playing", False))
 speed = float(st.session_state.get("speed", 4))
@@ -129,7 +130,6 @@ def stepper() -> None:
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
     tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind="query-params")
     shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
-    dark = st.context.theme.type == "dark"
     ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
@@ -182,7 +182,7 @@ if st.toggle("Smooth playback in the browser (no server round trip)", key="smoot
         W = trace.weights.numpy()
         fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.zmax, as_spec=True)
         smooth_player("smooth_fig", valid, res.tokens, res.zmax)
-        st.plotly_chart(figures.self_styled(fig_s, st.context.theme.type == "dark"), key="smooth_fig", theme=None,
+        st.plotly_chart(figures.self_styled(fig_s, dark), key="smooth_fig", theme=None,
                         config={"displaylogo": False})
         caption("Every step is in the page already: press ▶ Play, step with Back / Step or drag the slider; nothing is "
                 "recomputed and the server is not asked. The update of step t on the left, the memory W_t after it on the "
