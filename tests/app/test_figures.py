@@ -38,7 +38,9 @@ def test_spec_equals_the_full_figure(name):
     x = _inputs()
     full, spec = BUILDERS[name](x), BUILDERS[name](x, as_spec=True)
     assert isinstance(spec, figures.ChartSpec) and not isinstance(full, figures.ChartSpec)
-    assert _json(spec) == _json(full)
+    full_json = _json(full)
+    assert full_json["layout"].pop("template") == {}  # plotly.py's default kept away; the spec has no template
+    assert _json(spec) == full_json
     if name == "weights":  # the W_t trace carries the matrix, each cell's own indices and the hover labels
         wt = next(tr for tr in _json(spec)["data"] if tr["name"] == "W_t")
         assert wt["customdata"][2][1] == [2, 1, "token a (step 1: +0.100)"]
@@ -78,9 +80,25 @@ def test_self_styled_sets_the_app_look():
         assert lay["paper_bgcolor"] == "rgba(0,0,0,0)" and lay["font"]["family"] == figures.APP_FONT
         assert lay["font"]["color"] == ("#fafafa" if dark else "#31333f") and lay["font"]["size"] == figures.FONT["size"]
         assert lay["xaxis2"]["gridcolor"] == lay["yaxis"]["gridcolor"]
-        assert lay["template"] == {}
+        assert "template" not in lay  # plotly.js compares a template by identity: one would force a full redraw
         full = figures.self_styled(BUILDERS["retrieval_error"](x), dark)  # a full figure gets the same look
         assert full.layout.font.color == lay["font"]["color"] and full.layout.xaxis2.gridcolor == lay["xaxis2"]["gridcolor"]
+
+
+def test_data_revision_follows_the_data():
+    """Equal data give equal revisions (plotly.js then skips redrawing a re-sent figure); any change of a data
+    array, numeric or text, gives a new one (so a changed figure is never left stale)."""
+    x = _inputs()
+    a, b = BUILDERS["weights"](x, as_spec=True).to_dict(), BUILDERS["weights"](x, as_spec=True).to_dict()
+    assert a["layout"]["datarevision"] == b["layout"]["datarevision"]
+    assert BUILDERS["weights"](x).to_dict()["layout"]["datarevision"] == a["layout"]["datarevision"]
+    base = [dict(type="heatmap", z=np.arange(6.0).reshape(2, 3), customdata=[["a", "b", "c"]] * 2)]
+    rev = figures.data_revision(base)
+    changed_z = [dict(base[0], z=base[0]["z"] + np.eye(2, 3) * 1e-9)]
+    changed_text = [dict(base[0], customdata=[["a", "b", "d"]] * 2)]
+    changed_dtype = [dict(base[0], z=base[0]["z"].astype(np.float32))]
+    assert len({rev, *map(figures.data_revision, (changed_z, changed_text, changed_dtype))}) == 4
+    assert figures.data_revision([dict(base[0], z=base[0]["z"].copy())]) == rev
 
 
 def test_streamlit_takes_the_spec():
@@ -107,7 +125,8 @@ def test_smooth_playback_frames_carry_every_step():
     W = np.cumsum(rng.normal(size=(6, 3, 4)), axis=0)
     U = W[1:] - W[:-1]
     spec = _json(figures.smooth_playback_figure(W, U, 5.0, as_spec=True))
-    assert spec == _json(figures.smooth_playback_figure(W, U, 5.0))
+    full = _json(figures.smooth_playback_figure(W, U, 5.0))
+    assert full["layout"].pop("template") == {} and spec == full
     assert [f["name"] for f in spec["frames"]] == ["1", "2", "3", "4", "5"]
     for t in (1, 5):
         frame = spec["frames"][t - 1]
