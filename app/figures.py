@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import json
 from collections.abc import Sequence
 
@@ -39,6 +40,16 @@ def symmetric_range(*arrays: np.ndarray) -> float:
 def colour_stops() -> list[tuple[float, str]]:
     """The diverging scale as (position in [0, 1], CSS colour) pairs, for colour legends drawn outside plotly."""
     return [(float(p), c) for p, c in COLORSCALE]
+
+
+def legend_html(zmax: float, label: str) -> str:
+    """The colour scale of a figure drawn without a colorbar, as a line of HTML: −zmax, the gradient, +zmax."""
+    stops = ", ".join(f"{c} {100 * p:.1f}%" for p, c in colour_stops())
+    return (f'<div class="fwp-legend" role="img" aria-label="colour scale from {-zmax:.3g} to {zmax:.3g}" '
+            'style="display:flex;justify-content:flex-end;align-items:center;gap:0.4rem;font-size:0.85rem;'
+            f'font-variant-numeric:tabular-nums"><span>{html.escape(label)}</span><span>{-zmax:.3g}</span>'
+            f'<span style="display:inline-block;width:9rem;height:0.75rem;border-radius:0.2rem;'
+            f'background:linear-gradient(to right, {stops})"></span><span>+{zmax:.3g}</span></div>')
 
 
 def _coloraxis(zmax: float, title: str = "", name: str = "coloraxis") -> dict:
@@ -231,7 +242,8 @@ def _block_axes(starts: Sequence[float], d_k: int, d_v: int, x_range: list[float
         tickvals += v
         ticktext += tx
     yvals, ytext = _ticks(d_v)
-    plain = dict(tickmode="array", showgrid=False, zeroline=False, showline=False)
+    # "allow": the labels sit inside the figure anyway, and checking each one for overflow measures its box
+    plain = dict(tickmode="array", showgrid=False, zeroline=False, showline=False, ticklabeloverflow="allow")
     return dict(
         xaxis=dict(plain, tickvals=tickvals + list(extra_ticks[0]), ticktext=ticktext + list(extra_ticks[1]), range=x_range,
                    title=dict(text=x_title, standoff=8)),
@@ -253,6 +265,7 @@ def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
     parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = MAX_INDEX_CELLS,
+    colorbar: bool = True,
 ) -> go.Figure:
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
     parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
@@ -261,7 +274,9 @@ def weights_figure(
 
     All blocks share one pair of axes, side by side (a grid of subplots costs plotly.js about three times as
     much to draw, on every step); each block's ticks count from 0 and its hover names the cell's own indices
-    (for matrices of up to ``max_index_cells`` cells; beyond that the hover shows the value only)."""
+    (for matrices of up to ``max_index_cells`` cells; beyond that the hover shows the value only).
+    ``colorbar=False`` leaves the colour scale to the page (``legend_html``): plotly.js spends ~17 ms of every
+    mount on a colorbar, and the Explorer mounts this figure afresh at each step."""
     d_v, d_k = np.shape(W_t)
     gap = max(3, round(0.15 * d_k))  # room for the φ(k) / φ(q) labels between the blocks
     xs = (0, d_k + gap, 2 * (d_k + gap))  # left edges (cell centres) of W_{t-1}, update, W_t
@@ -308,6 +323,7 @@ def weights_figure(
         annotations=notes, plot_bgcolor="rgba(0,0,0,0)", height=440, margin=dict(l=55, r=20, t=40, b=50), font=FONT,
         **_coloraxis(zmax, "value"),
     )
+    layout["coloraxis"]["showscale"] = colorbar
     if title:
         layout["title"] = dict(text=title)
         layout["margin"]["t"] = 80

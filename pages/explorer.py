@@ -72,7 +72,8 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
 
 
 def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
-    """The weights figure of step t (the stepper draws it as a spec; the HTML export saves the figure)."""
+    """The weights figure of step t (the stepper draws it as a spec, its colour scale beside it in HTML; the HTML
+    export saves the figure with its colorbar)."""
     i = t - 1
     W = trace.weights.numpy()
     labels = None
@@ -83,7 +84,7 @@ def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
         query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
         retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=labels,
         parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i], as_spec=as_spec,
-        max_index_cells=state.LIMITS.max_hover_cells,
+        max_index_cells=state.LIMITS.max_hover_cells, colorbar=not as_spec,
     )
 
 
@@ -134,6 +135,7 @@ def stepper() -> None:
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
             fig_w = figures.self_styled(step_weights_figure(t, hover=True, as_spec=True), dark)
+            st.html(figures.legend_html(res.zmax, "colour scale, the same at every t:"))
             st.plotly_chart(fig_w, key="weights", theme=None, config={"displaylogo": False})
             caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
                     "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a "

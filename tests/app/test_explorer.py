@@ -87,6 +87,10 @@ def test_weights_chart_equals_core_trace() -> None:
     assert axis["colorscale"][0][1] == "rgb(5,48,97)" and axis["colorscale"][-1][1] == "rgb(103,0,31)"
     assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"] > -np.inf
     assert spec["layout"]["yaxis"]["autorange"] == "reversed"  # row 0 at the top
+    # the scale is drawn beside the chart in HTML (no plotly colorbar, redrawn at every step): the same ±zmax
+    assert axis["showscale"] is False
+    legend = next(h.proto.body for h in at.get("html") if "fwp-legend" in h.proto.body)
+    assert f"{-axis['cmax']:.3g}</span>" in legend and f"+{axis['cmax']:.3g}</span>" in legend
     # the retrieval error curve carries the core's errors
     err_spec = figure_with_trace(at, "delta")
     np.testing.assert_allclose(decode(trace_named(err_spec, "delta")["y"]), trace.retrieval_error.numpy(), atol=1e-5)

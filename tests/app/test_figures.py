@@ -85,6 +85,16 @@ def test_self_styled_sets_the_app_look():
         assert full.layout.font.color == lay["font"]["color"] and full.layout.xaxis2.gridcolor == lay["xaxis2"]["gridcolor"]
 
 
+def test_weights_colour_scale_as_colorbar_or_legend():
+    x = _inputs()
+    assert BUILDERS["weights"](x).to_dict()["layout"]["coloraxis"]["showscale"] is True  # the saved figure has its bar
+    assert BUILDERS["weights"](x, as_spec=True, colorbar=False).to_dict()["layout"]["coloraxis"]["showscale"] is False
+    legend = figures.legend_html(3.0, "scale <b>")
+    assert "-3</span>" in legend and "+3</span>" in legend and "scale &lt;b&gt;" in legend
+    stops = figures.colour_stops()
+    assert f"{stops[0][1]} 0.0%" in legend and f"{stops[-1][1]} 100.0%" in legend
+
+
 def test_data_revision_follows_the_data():
     """Equal data give equal revisions (plotly.js then skips redrawing a re-sent figure); any change of a data
     array, numeric or text, gives a new one (so a changed figure is never left stale)."""
