@@ -196,6 +196,16 @@ def data_revision(traces: list[dict]) -> str:
     return h.hexdigest()
 
 
+def page_spec(fig: go.Figure, dark: bool) -> ChartSpec:
+    """A full figure sent the way the per-step charts are: self-styled for ``st.plotly_chart(..., theme=None)``,
+    without a template and with its ``datarevision`` (see ``data_revision``), so that a mount draws it once."""
+    spec = fig.to_dict()
+    layout = spec["layout"]
+    layout.pop("template", None)
+    layout["datarevision"] = data_revision(spec["data"])
+    return self_styled(ChartSpec(spec["data"], layout, spec.get("frames")), dark)
+
+
 def _figure(traces: list[dict], layout: dict, as_spec: bool = False, frames: list[dict] | None = None) -> go.Figure:
     """Assemble without plotly's per-property validation: the builders below emit known-good dicts, and
     validation would cost tens of milliseconds on every step. ``as_spec``: a ChartSpec for st.plotly_chart.

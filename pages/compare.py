@@ -228,6 +228,9 @@ if "cmp_t" not in st.session_state:  # first run: t from the link, else the end 
         st.session_state["cmp_t"] = T
 
 
+dark = st.context.theme.type == "dark"  # the stepper's charts are self-styled (figures.page_spec), light or dark
+
+
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
@@ -261,7 +264,7 @@ def stepper() -> None:
             title += " (saturates)"
         panels.append((run.label, run.weights[tv], title))
     fig_w = figures.compare_weights_figure(panels, res.zmax, colors=list(colors.values()))
-    st.plotly_chart(fig_w, key="cmp_weights", config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_w, dark), key="cmp_weights", theme=None, config={"displaylogo": False})
     caption("The fast weights of every rule after step t, on one colour scale shared by all rules and all steps: where the "
             "rules write the same token differently, their memories part ways (a rule that blows up saturates the scale).")
 
@@ -274,14 +277,14 @@ def stepper() -> None:
         {run.label: run.retrieval_error[: run.valid] for run in res.runs}, t, T=T,
         diverged_at={run.label: run.diverged_at for run in res.runs},
     )
-    st.plotly_chart(fig_e, key="cmp_retrieval", config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_e, dark), key="cmp_retrieval", theme=None, config={"displaylogo": False})
     caption("How wrong each memory was about the key of step t just before writing it (softmax reads its cache of earlier "
             "tokens); a dotted line marks where a rule diverged.")
 
     # a rule that has diverged by step t has no memory left to read
     recall = {run.label: lab.recall_at(run, t) for run in res.runs if run.diverged_at is None or t < run.diverged_at}
     fig_r = figures.recall_errors_figure(recall, t, T, colors=colors)
-    st.plotly_chart(fig_r, key="cmp_recall", config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_r, dark), key="cmp_recall", theme=None, config={"displaylogo": False})
     caption("Every pair still stored after step t, read back from the memory: 0 is perfect, 1 is what an empty memory "
             "returns (forgotten), above 1 is worse than forgetting: crosstalk. Overwritten pairs and β = 0 reads are left out.")
 

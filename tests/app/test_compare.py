@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
+from app import figures
 from fwp_core.sequences import overwrite_episode
 from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
@@ -58,6 +60,10 @@ def test_default_view_teaches_overwrite() -> None:
     recall = next(s for s in figure_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("recall of every"))
     y = decode(trace_named(recall, "2·delta")["y"])
     assert y[-1] < 1e-5 and decode(trace_named(recall, "1·hebbian")["y"])[-1] > 0.3
+    # the stepper's charts are sent as the Explorer's are: self-styled, no template, with their data revision
+    for chart in at.get("plotly_chart"):
+        lay = json.loads(chart.proto.spec)["layout"]
+        assert "template" not in lay and lay["datarevision"] and lay["font"]["family"] == figures.APP_FONT
 
 
 def test_stepping_moves_every_rule_together() -> None:

@@ -10,7 +10,7 @@ import plotly.io as pio
 import pytest
 
 from app import figures
-from tests.helpers import decode
+from tests.helpers import decode, trace_named
 
 
 def _inputs(d_v: int = 3, d_k: int = 4, T: int = 6, seed: int = 0) -> dict:
@@ -109,6 +109,16 @@ def test_data_revision_follows_the_data():
     changed_dtype = [dict(base[0], z=base[0]["z"].astype(np.float32))]
     assert len({rev, *map(figures.data_revision, (changed_z, changed_text, changed_dtype))}) == 4
     assert figures.data_revision([dict(base[0], z=base[0]["z"].copy())]) == rev
+
+
+def test_page_spec_sends_a_full_figure_self_styled():
+    x = _inputs()
+    full = figures.recall_errors_figure({"delta": (np.arange(1, 4), np.array([0.5, 0.2, 0.0]))}, 3, 5)
+    spec = figures.page_spec(full, dark=True).to_dict()
+    assert "template" not in spec["layout"] and spec["layout"]["font"]["color"] == "#fafafa"
+    assert spec["layout"]["datarevision"] == figures.data_revision(spec["data"])
+    np.testing.assert_allclose(decode(trace_named(spec, "delta")["y"]), [0.5, 0.2, 0.0])
+    assert figures.page_spec(BUILDERS["weights"](x), dark=False).to_dict()["data"][2]["name"] == "W_t"
 
 
 def test_streamlit_takes_the_spec():
