@@ -24,6 +24,7 @@ COLORSCALE = plotly.colors.get_colorscale("RdBu_r")  # red positive, blue negati
 # assembled without validation pass names straight to plotly.js, which knows no "_r" suffix
 RULE_COLORS = ("#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#17202a")
 FONT = dict(size=12)
+OUTLINE = "#111"  # cursor boxes, marker outlines, the theory line: near-black, swapped for the light ink on dark pages
 
 
 def symmetric_range(*arrays: np.ndarray) -> float:
@@ -151,6 +152,17 @@ _INK = {False: ("#31333f", "rgba(49,51,63,0.12)", "rgba(49,51,63,0.45)"),  # tex
         True: ("#fafafa", "rgba(250,250,250,0.14)", "rgba(250,250,250,0.5)")}
 
 
+def _lighten_outlines(obj, ink: str):
+    """Every ``OUTLINE`` colour inside a spec's dicts and lists replaced by ``ink`` (in place); returns the spec."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        if isinstance(v, str) and v == OUTLINE:
+            obj[k] = ink
+        elif isinstance(v, (dict, list)):
+            _lighten_outlines(v, ink)
+    return obj
+
+
 def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
     """The app's look written into the figure, for ``st.plotly_chart(..., theme=None)``.
 
@@ -160,6 +172,19 @@ def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
     template; everything else about them (the colour scale, the ranges) is unchanged."""
     layout = fig.to_dict()["layout"] if isinstance(fig, ChartSpec) else None
     ink, grid, line = _INK[bool(dark)]
+    if dark:  # near-black outlines (the box around step t, marker rims) would vanish on a dark page
+        if layout is None:
+            def has(tr, path: str) -> bool:
+                obj = tr
+                for part in path.split("."):
+                    obj = getattr(obj, part, None)
+                return obj == OUTLINE
+
+            fig.update_shapes(line_color=ink, selector=lambda s: has(s, "line.color"))
+            fig.update_traces(line_color=ink, selector=lambda tr: has(tr, "line.color"))
+            fig.update_traces(marker_line_color=ink, selector=lambda tr: has(tr, "marker.line.color"))
+        else:
+            _lighten_outlines(fig.to_dict(), ink)
     style = dict(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
                  font=dict(family=APP_FONT, size=FONT["size"], color=ink), hoverlabel=dict(font=dict(family=APP_FONT)))
     axes = dict(gridcolor=grid, zerolinecolor=line, linecolor=line)
@@ -375,7 +400,7 @@ def attention_figure(
         if name != "pseudo_values" and lo <= t - 1 < hi:
             xa, ya = _axes(n)
             shapes.append(dict(type="rect", xref=xa, yref=ya, x0=lo + 0.5, x1=hi + 0.5, y0=t - 0.5, y1=t + 0.5,
-                               line=dict(color="#111", width=2)))
+                               line=dict(color=OUTLINE, width=2)))
     _axis(layout, "y", 1, title=dict(text="token t ↓"))
     layout.update(_coloraxis(zmax, "weight"), shapes=shapes, height=440, margin=dict(l=60, r=20, t=50, b=40), font=FONT)
     return _figure(traces, layout, as_spec)
@@ -404,7 +429,7 @@ def retrieval_error_figure(
         if 1 <= t <= len(err) and ok[t - 1]:
             traces.append(dict(type="scatter", x=[t], y=[err[t - 1]], mode="markers", showlegend=False, legendgroup=name,
                                name=f"{name} at t", hoverinfo="skip",
-                               marker=dict(size=11, color=color, line=dict(color="#111", width=1.5))))
+                               marker=dict(size=11, color=color, line=dict(color=OUTLINE, width=1.5))))
         d = (diverged_at or {}).get(name)
         if d is not None:
             shapes.append(dict(type="line", xref="x", yref="y domain", x0=d, x1=d, y0=0, y1=1, line=dict(color=color, dash="dot")))
@@ -562,7 +587,7 @@ def capacity_figure(
                                      text=[f"{name} diverged at N = {d}"], textposition="middle right", name=f"{name} diverged",
                                      legendgroup=name, showlegend=not n.size, hoverinfo="skip"))
     if theory is not None:
-        fig.add_trace(go.Scatter(x=theory[0], y=theory[1], mode="lines", name="theory", line=dict(color="#111", dash="dash"),
+        fig.add_trace(go.Scatter(x=theory[0], y=theory[1], mode="lines", name="theory", line=dict(color=OUTLINE, dash="dash"),
                                  hovertemplate="√((N−1)/d_k) at N = %{x}: %{y:.3f}<extra></extra>"))
     if d_k is not None:
         fig.add_vline(x=d_k, line=dict(color="#999", dash="dot"), annotation_text="N = d_k", annotation_position="top left")
@@ -790,7 +815,7 @@ def bio_oja_inputs_figure(res, max_points: int = 800) -> go.Figure:
         fig.add_trace(go.Scatter(x=w[:, 0], y=w[:, 1], mode="lines", name="Oja path", line=dict(color=RULE_COLORS[0], width=1.5),
                                  hovertemplate="w = (%{x:.3f}, %{y:.3f})<extra></extra>"))
         fig.add_trace(go.Scatter(x=[w[-1, 0]], y=[w[-1, 1]], mode="markers+text", name="Oja w_T", text=["w_T"],
-                                 textposition="top right", marker=dict(size=12, color=RULE_COLORS[0], line=dict(color="#111", width=1)),
+                                 textposition="top right", marker=dict(size=12, color=RULE_COLORS[0], line=dict(color=OUTLINE, width=1)),
                                  hovertemplate="w_T = (%{x:.3f}, %{y:.3f})<extra></extra>"))
         fig.add_trace(go.Scatter(x=[w[0, 0]], y=[w[0, 1]], mode="markers+text", name="w_0", text=["w_0"], textposition="bottom right",
                                  marker=dict(size=9, color="#fff", line=dict(color=RULE_COLORS[0], width=2)),
@@ -901,7 +926,7 @@ def bio_btsp_laps_figure(res) -> go.Figure:
     if res.hebbian_laps_to_match is not None:
         m = int(res.hebbian_laps_to_match)
         fig.add_trace(go.Scatter(x=[m], y=[gains[m]], mode="markers+text", name="Hebbian catches up", text=[f"lap {m}"],
-                                 textposition="top left", marker=dict(size=11, color=RULE_COLORS[1], line=dict(color="#111", width=1.5)),
+                                 textposition="top left", marker=dict(size=11, color=RULE_COLORS[1], line=dict(color=OUTLINE, width=1.5)),
                                  hoverinfo="skip"))
     fig.update_xaxes(title_text="laps")
     fig.update_yaxes(title_text="field gain", rangemode="tozero")
@@ -924,7 +949,7 @@ def bio_kv_sweep_figure(res) -> go.Figure:
     ct = np.asarray(res.cos_target, dtype=float)
     fig.add_trace(go.Scatter(x=cues, y=ct, mode="markers+text", name="cues", text=list(res.query_names),
                              textposition=["top right", "top center", "top left"],
-                             marker=dict(size=11, color=RULE_COLORS[0], symbol="diamond", line=dict(color="#111", width=1)),
+                             marker=dict(size=11, color=RULE_COLORS[0], symbol="diamond", line=dict(color=OUTLINE, width=1)),
                              hovertemplate="%{text} cue: cos(W q, v₁) = %{y:.3f}<extra></extra>"))
     fig.add_hline(y=0.9, line=dict(color="#999", dash="dash"), annotation_text="recalled (cos ≥ 0.9)", annotation_position="bottom left")
     fig.update_xaxes(title_text="cue specificity s   (q ∝ k₁ − s·c·k₂)", range=[-1.05, 1.05])
@@ -994,7 +1019,7 @@ def programme_figure(tokens: Sequence[str], k: np.ndarray, v: np.ndarray, q: np.
     for n in (1, 2, 3, 4):
         xa, ya = _axes(n)
         shapes.append(dict(type="rect", xref=xa, yref=f"{ya} domain", x0=t - 0.5, x1=t + 0.5, y0=0, y1=1,
-                           line=dict(color="#111", width=1.5)))
+                           line=dict(color=OUTLINE, width=1.5)))
         if n < 4:
             _axis(layout, "y", n, autorange="reversed")
     _axis(layout, "x", 4, title=dict(text="token t (bars: green = right output, red = wrong)"),

@@ -207,7 +207,8 @@ def main() -> None:
     right = correctness(ep.meta, batch)
     fig_p = figures.programme_figure(ep.tokens or [str(s) for s in range(1, trace.T + 1)], ep.k.numpy(), ep.v.numpy(),
                                      ep.q.numpy(), trace.beta.reshape(trace.T, -1)[:, 0].numpy(), t, correct=right)
-    st.plotly_chart(fig_p, key="prog_emitted", config={"displaylogo": False})
+    dark = st.context.theme.type == "dark"  # the two charts that follow t are self-styled (figures.page_spec)
+    st.plotly_chart(figures.page_spec(fig_p, dark), key="prog_emitted", theme=None, config={"displaylogo": False})
     scored = right[np.isfinite(right)]
     caption("What the slow net emitted for each token; bars are β_t, green where the read-out at that token is right. "
             + (f"{int(scored.sum())} of {len(scored)} scored tokens right." if scored.size else ""))
@@ -217,7 +218,7 @@ def main() -> None:
     fig_w = figures.weights_figure(W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].numpy(), query=trace.queries[i].numpy(),
                                    value=trace.values[i].numpy(), retrieved=trace.retrieved[i].numpy(),
                                    output=trace.outputs[i].numpy(), zmax=zmax, t=t)
-    st.plotly_chart(fig_w, key="prog_weights", config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_w, dark), key="prog_weights", theme=None, config={"displaylogo": False})
     ev = metrics.transition_eigenvalues(fw_rule, trace, t).numpy()
     caption(f"The fast weights at token {t} ({ep.tokens[i] if i < len(ep.tokens) else t}); this step's transition has "
             f"eigenvalues from {ev.real.min():.3f} to {ev.real.max():.3f}"

@@ -111,6 +111,20 @@ def test_data_revision_follows_the_data():
     assert figures.data_revision([dict(base[0], z=base[0]["z"].copy())]) == rev
 
 
+def test_dark_pages_get_light_outlines():
+    """The near-black box around step t and the marker rims would vanish on a dark page: dark swaps them for the
+    light ink, in a spec and in a full figure alike; light leaves them."""
+    x = _inputs()
+    for as_spec in (True, False):
+        light = _json(figures.self_styled(BUILDERS["attention"](x, as_spec=as_spec), dark=False))
+        dark = _json(figures.self_styled(BUILDERS["attention"](x, as_spec=as_spec), dark=True))
+        assert light["layout"]["shapes"][0]["line"]["color"] == figures.OUTLINE
+        assert dark["layout"]["shapes"][0]["line"]["color"] == "#fafafa"
+        assert figures.OUTLINE not in json.dumps(dark)
+    rims = [_json(figures.self_styled(BUILDERS["retrieval_error"](x), dark=d)) for d in (False, True)]  # traces too
+    assert figures.OUTLINE in json.dumps(rims[0]) and figures.OUTLINE not in json.dumps(rims[1])
+
+
 def test_page_spec_sends_a_full_figure_self_styled():
     x = _inputs()
     full = figures.recall_errors_figure({"delta": (np.arange(1, 4), np.array([0.5, 0.2, 0.0]))}, 3, 5)
