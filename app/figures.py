@@ -163,6 +163,27 @@ def _lighten_outlines(obj, ink: str):
     return obj
 
 
+def outlines_for(fig: go.Figure, dark: bool) -> go.Figure:
+    """On a dark page, every near-black ``OUTLINE`` (the box around step t, marker rims, the theory line) becomes
+    the light ink, which Streamlit's chart theme does not do either; a light page keeps them. In place."""
+    if not dark:
+        return fig
+    ink = _INK[True][0]
+    if isinstance(fig, ChartSpec):
+        _lighten_outlines(fig.to_dict(), ink)
+        return fig
+
+    def has(obj, path: str) -> bool:
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        return obj == OUTLINE
+
+    fig.update_shapes(line_color=ink, selector=lambda sh: has(sh, "line.color"))
+    fig.update_traces(line_color=ink, selector=lambda tr: has(tr, "line.color"))
+    fig.update_traces(marker_line_color=ink, selector=lambda tr: has(tr, "marker.line.color"))
+    return fig
+
+
 def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
     """The app's look written into the figure, for ``st.plotly_chart(..., theme=None)``.
 
@@ -172,19 +193,7 @@ def self_styled(fig: go.Figure, dark: bool) -> go.Figure:
     template; everything else about them (the colour scale, the ranges) is unchanged."""
     layout = fig.to_dict()["layout"] if isinstance(fig, ChartSpec) else None
     ink, grid, line = _INK[bool(dark)]
-    if dark:  # near-black outlines (the box around step t, marker rims) would vanish on a dark page
-        if layout is None:
-            def has(tr, path: str) -> bool:
-                obj = tr
-                for part in path.split("."):
-                    obj = getattr(obj, part, None)
-                return obj == OUTLINE
-
-            fig.update_shapes(line_color=ink, selector=lambda s: has(s, "line.color"))
-            fig.update_traces(line_color=ink, selector=lambda tr: has(tr, "line.color"))
-            fig.update_traces(marker_line_color=ink, selector=lambda tr: has(tr, "marker.line.color"))
-        else:
-            _lighten_outlines(fig.to_dict(), ink)
+    outlines_for(fig, dark)
     style = dict(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
                  font=dict(family=APP_FONT, size=FONT["size"], color=ink), hoverlabel=dict(font=dict(family=APP_FONT)))
     axes = dict(gridcolor=grid, zerolinecolor=line, linecolor=line)

@@ -64,7 +64,7 @@ def short(text: str, limit: int = 80) -> str:
 
 
 def chart(fig: Any, key: str, text: str) -> None:
-    st.plotly_chart(fig, key=key, config=CFG)
+    st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key=key, config=CFG)
     caption(text)
 
 

@@ -103,7 +103,7 @@ else:
         n = np.arange(1, n_max + 1)
         theory = (n, additive_theory(n, d_k))
         fig = figures.capacity_figure({r: curve_dict(c) for r, c in curves.items()}, theory=theory, d_k=d_k)
-        st.plotly_chart(fig, key="capacity", config={"displaylogo": False})
+        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="capacity", config={"displaylogo": False})
         caption(f"Mean over {seeds} seeds (band: ± one standard deviation). The dashed line is the additive rule's theory "
                 "√((N−1)/d_k) for random keys and β = 1: the Hebbian curve follows it; the delta rule stays lower; rls "
                 "recalls every pair exactly up to N ≈ d_k, then degrades.")
@@ -132,7 +132,7 @@ if seeds_fm is not None:
     with left:
         theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if fm_rule == "hebbian" else None
         fig = figures.capacity_figure({k: curve_dict(c) for k, c in fm_curves.items()}, theory=theory, d_k=d_k)
-        st.plotly_chart(fig, key="cap_features", config={"displaylogo": False})
+        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="cap_features", config={"displaylogo": False})
         caption(f"{fm_rule} with each feature map φ (then l2-normalised), N up to 2·d_k, {seeds_fm} seeds: elu+1 and relu "
                 "make every φ(k) positive, so unrelated keys overlap and recall degrades sooner; DPFP's sparse, larger "
                 "features overlap less.")

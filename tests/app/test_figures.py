@@ -125,6 +125,16 @@ def test_dark_pages_get_light_outlines():
     assert figures.OUTLINE in json.dumps(rims[0]) and figures.OUTLINE not in json.dumps(rims[1])
 
 
+def test_themed_charts_get_light_outlines_on_dark_pages():
+    """Charts left to Streamlit's theme (Capacity, Biology) get the same swap: the dashed theory line stays visible."""
+    n = np.arange(1, 5)
+    curves = {"hebbian": dict(n=n, mean=n * 0.1, std=n * 0.0, diverged_at_n=None)}
+    light = figures.outlines_for(figures.capacity_figure(curves, theory=(n, n * 0.1)), dark=False)
+    dark = figures.outlines_for(figures.capacity_figure(curves, theory=(n, n * 0.1)), dark=True)
+    assert next(tr for tr in light.data if tr.name == "theory").line.color == figures.OUTLINE
+    assert next(tr for tr in dark.data if tr.name == "theory").line.color == "#fafafa"
+
+
 def test_page_spec_sends_a_full_figure_self_styled():
     x = _inputs()
     full = figures.recall_errors_figure({"delta": (np.arange(1, 4), np.array([0.5, 0.2, 0.0]))}, 3, 5)
