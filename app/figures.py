@@ -43,6 +43,11 @@ def colour_stops() -> list[tuple[float, str]]:
     return [(float(p), c) for p, c in COLORSCALE]
 
 
+def legend_for(fig: go.Figure, label: str) -> str:
+    """``legend_html`` for a figure drawn without its colorbar: the range of its colour axis."""
+    return legend_html(float(fig.to_dict()["layout"]["coloraxis"]["cmax"]), label)
+
+
 def legend_html(zmax: float, label: str) -> str:
     """The colour scale of a figure drawn without a colorbar, as a line of HTML: −zmax, the gradient, +zmax."""
     stops = ", ".join(f"{c} {100 * p:.1f}%" for p, c in colour_stops())
@@ -377,8 +382,10 @@ def weights_figure(
 def attention_figure(
     scores: np.ndarray, t: int, *, attention: np.ndarray | None = None, correction: np.ndarray | None = None,
     pseudo_values: np.ndarray | None = None, tokens: Sequence[str] = (), window: int = 256, as_spec: bool = False,
+    colorbar: bool = True,
 ) -> go.Figure:
-    """The parallel form at step t with row t highlighted.
+    """The parallel form at step t with row t highlighted (``colorbar=False``: the page draws the scale, see
+    ``legend_for``).
 
     Additive rules: the causal attention matrix (traces ``attention``). Delta-type rules: QKᵀ ⊙ M
     (``scores``), the correction (I + tril₋₁(diag(β)KKᵀ))⁻¹diag(β) (``correction``) and the pseudo-values U
@@ -412,6 +419,7 @@ def attention_figure(
                                line=dict(color=OUTLINE, width=2)))
     _axis(layout, "y", 1, title=dict(text="token t ↓"))
     layout.update(_coloraxis(zmax, "weight"), shapes=shapes, height=440, margin=dict(l=60, r=20, t=50, b=40), font=FONT)
+    layout["coloraxis"]["showscale"] = colorbar
     return _figure(traces, layout, as_spec)
 
 

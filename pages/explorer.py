@@ -135,13 +135,15 @@ def stepper() -> None:
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
             fig_w = figures.self_styled(step_weights_figure(t, hover=True, as_spec=True), dark)
-            st.html(figures.legend_html(res.zmax, "colour scale, the same at every t:"))
+            st.html(figures.legend_for(fig_w, "colour scale, the same at every t:"))
             st.plotly_chart(fig_w, key="weights", theme=None, config={"displaylogo": False})
             caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
                     "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a "
                     "cell of W_t to see which tokens wrote it.")
         if shown in (ATTENTION, ALL):
-            fig_a = figures.self_styled(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True), dark)
+            fig_a = figures.self_styled(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True,
+                                                                 colorbar=False), dark)
+            st.html(figures.legend_for(fig_a, "colour scale:"))
             st.plotly_chart(fig_a, key="attention", theme=None, config={"displaylogo": False})
             caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
                     "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "

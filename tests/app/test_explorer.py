@@ -88,9 +88,12 @@ def test_weights_chart_equals_core_trace() -> None:
     assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"] > -np.inf
     assert spec["layout"]["yaxis"]["autorange"] == "reversed"  # row 0 at the top
     # the scale is drawn beside the chart in HTML (no plotly colorbar, redrawn at every step): the same ±zmax
-    assert axis["showscale"] is False
-    legend = next(h.proto.body for h in at.get("html") if "fwp-legend" in h.proto.body)
-    assert f"{-axis['cmax']:.3g}</span>" in legend and f"+{axis['cmax']:.3g}</span>" in legend
+    legends = [h.proto.body for h in at.get("html") if "fwp-legend" in h.proto.body]
+    attention = json.loads(next(c for c in at.get("plotly_chart") if c.key == "attention").proto.spec)["layout"]["coloraxis"]
+    assert len(legends) == 2  # the weights and the attention view, each above its chart
+    for legend, ax in zip(legends, (axis, attention)):
+        assert ax["showscale"] is False
+        assert f"{-ax['cmax']:.3g}</span>" in legend and f"+{ax['cmax']:.3g}</span>" in legend
     # the retrieval error curve carries the core's errors
     err_spec = figure_with_trace(at, "delta")
     np.testing.assert_allclose(decode(trace_named(err_spec, "delta")["y"]), trace.retrieval_error.numpy(), atol=1e-5)

@@ -89,6 +89,10 @@ def test_weights_colour_scale_as_colorbar_or_legend():
     x = _inputs()
     assert BUILDERS["weights"](x).to_dict()["layout"]["coloraxis"]["showscale"] is True  # the saved figure has its bar
     assert BUILDERS["weights"](x, as_spec=True, colorbar=False).to_dict()["layout"]["coloraxis"]["showscale"] is False
+    assert BUILDERS["attention"](x).to_dict()["layout"]["coloraxis"]["showscale"] is True
+    no_bar = BUILDERS["attention"](x, as_spec=True, colorbar=False)
+    assert no_bar.to_dict()["layout"]["coloraxis"]["showscale"] is False
+    assert figures.legend_for(no_bar, "s") == figures.legend_html(no_bar.to_dict()["layout"]["coloraxis"]["cmax"], "s")
     legend = figures.legend_html(3.0, "scale <b>")
     assert "-3</span>" in legend and "+3</span>" in legend and "scale &lt;b&gt;" in legend
     stops = figures.colour_stops()
