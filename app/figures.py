@@ -158,10 +158,11 @@ _INK = {False: ("#31333f", "rgba(49,51,63,0.12)", "rgba(49,51,63,0.45)"),  # tex
 
 
 def _lighten_outlines(obj, ink: str):
-    """Every ``OUTLINE`` colour inside a spec's dicts and lists replaced by ``ink`` (in place); returns the spec."""
+    """Every ``color`` equal to ``OUTLINE`` inside a spec's dicts and lists set to ``ink`` (in place; only colours,
+    so a token that happens to read "#111" keeps its text); returns the spec."""
     items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
     for k, v in items:
-        if isinstance(v, str) and v == OUTLINE:
+        if k == "color" and v == OUTLINE:
             obj[k] = ink
         elif isinstance(v, (dict, list)):
             _lighten_outlines(v, ink)

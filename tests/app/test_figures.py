@@ -125,6 +125,10 @@ def test_dark_pages_get_light_outlines():
         assert light["layout"]["shapes"][0]["line"]["color"] == figures.OUTLINE
         assert dark["layout"]["shapes"][0]["line"]["color"] == "#fafafa"
         assert figures.OUTLINE not in json.dumps(dark)
+    ones = np.ones((6, 2))
+    prog = figures.page_spec(figures.programme_figure(["#111"] * 6, ones, ones, ones, np.ones(6), 2), dark=True).to_dict()
+    assert {sh["line"]["color"] for sh in prog["layout"]["shapes"]} == {"#fafafa"}  # the box around step t: swapped
+    assert trace_named(prog, "β")["customdata"] == ["#111"] * 6  # a token that reads "#111" is text: kept
     rims = [_json(figures.self_styled(BUILDERS["retrieval_error"](x), dark=d)) for d in (False, True)]  # traces too
     assert figures.OUTLINE in json.dumps(rims[0]) and figures.OUTLINE not in json.dumps(rims[1])
 
