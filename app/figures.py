@@ -237,8 +237,11 @@ def data_revision(traces: list[dict]) -> str:
 
 
 def page_spec(fig: go.Figure, dark: bool) -> ChartSpec:
-    """A full figure sent the way the per-step charts are: self-styled for ``st.plotly_chart(..., theme=None)``,
-    without a template and with its ``datarevision`` (see ``data_revision``), so that a mount draws it once."""
+    """A figure sent the way the per-step charts are: self-styled for ``st.plotly_chart(..., theme=None)``,
+    without a template and with its ``datarevision`` (see ``data_revision``), so that a mount draws it once.
+    A builder's ``as_spec=True`` result already has the last two and is only styled."""
+    if isinstance(fig, ChartSpec):
+        return self_styled(fig, dark)
     spec = fig.to_dict()
     layout = spec["layout"]
     layout.pop("template", None)

@@ -275,7 +275,7 @@ def stepper() -> None:
 
     fig_e = figures.retrieval_error_figure(
         {run.label: run.retrieval_error[: run.valid] for run in res.runs}, t, T=T,
-        diverged_at={run.label: run.diverged_at for run in res.runs},
+        diverged_at={run.label: run.diverged_at for run in res.runs}, as_spec=True,
     )
     st.plotly_chart(figures.page_spec(fig_e, dark), key="cmp_retrieval", theme=None, config={"displaylogo": False})
     caption("How wrong each memory was about the key of step t just before writing it (softmax reads its cache of earlier "

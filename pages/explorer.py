@@ -88,6 +88,16 @@ def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
     )
 
 
+def view_chart(fig, key: str, text: str, scale: str | None = None) -> None:
+    """One view's chart, sent self-styled (``figures.page_spec``), with its caption; ``scale``: the label of the
+    colour scale drawn above a chart built without its colorbar."""
+    fig = figures.page_spec(fig, dark)
+    if scale is not None:
+        st.html(figures.legend_for(fig, scale))
+    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False})
+    caption(text)
+
+
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
@@ -134,27 +144,23 @@ def stepper() -> None:
     ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
-            fig_w = figures.self_styled(step_weights_figure(t, hover=True, as_spec=True), dark)
-            st.html(figures.legend_for(fig_w, "colour scale, the same at every t:"))
-            st.plotly_chart(fig_w, key="weights", theme=None, config={"displaylogo": False})
-            caption("The memory before the write, what step t changed, and after; on the right v (stored), r = W_{t−1}φ(k) "
-                    "(retrieved before writing), y (read-out) and y∥ (the same read-out from the attention form). Hover a "
-                    "cell of W_t to see which tokens wrote it.")
+            view_chart(step_weights_figure(t, hover=True, as_spec=True), "weights",
+                       "The memory before the write, what step t changed, and after; on the right v (stored), "
+                       "r = W_{t−1}φ(k) (retrieved before writing), y (read-out) and y∥ (the same read-out from the attention "
+                       "form). Hover a cell of W_t to see which tokens wrote it.", scale="colour scale, the same at every t:")
         if shown in (ATTENTION, ALL):
-            fig_a = figures.self_styled(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True,
-                                                                 colorbar=False), dark)
-            st.html(figures.legend_for(fig_a, "colour scale:"))
-            st.plotly_chart(fig_a, key="attention", theme=None, config={"displaylogo": False})
-            caption("Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
-                    "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "
-                    "view is y_t computed this way; it matches the recurrent y to the max |difference| above.")
+            view_chart(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True, colorbar=False),
+                       "attention",
+                       "Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
+                       "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "
+                       "view is y_t computed this way; it matches the recurrent y to the max |difference| above.",
+                       scale="colour scale:")
         if shown in (ERROR, ALL):
-            fig_e = figures.self_styled(figures.retrieval_error_figure(
+            view_chart(figures.retrieval_error_figure(
                 {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T,
-                diverged_at={cfg.rule: trace.diverged_at}, as_spec=True), dark)
-            st.plotly_chart(fig_e, key="retrieval_error", theme=None, config={"displaylogo": False})
-            caption("How wrong the memory was about each key before learning it; on the right, the eigenvalues of the "
-                    "step's transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
+                diverged_at={cfg.rule: trace.diverged_at}, as_spec=True), "retrieval_error",
+                "How wrong the memory was about each key before learning it; on the right, the eigenvalues of the "
+                "step's transition: inside the unit circle memories fade, outside they grow, negative ones flip.")
         if shown in (EQUATIONS, ALL):
             with st.container(key="numbers"):
                 _step_numbers(t, key, value, beta_t, err, ev)
@@ -186,8 +192,7 @@ if st.toggle("Smooth playback in the browser (no server round trip)", key="smoot
         W = trace.weights.numpy()
         fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.zmax, as_spec=True)
         smooth_player("smooth_fig", valid, res.tokens, res.zmax)
-        st.plotly_chart(figures.self_styled(fig_s, dark), key="smooth_fig", theme=None,
-                        config={"displaylogo": False})
+        st.plotly_chart(figures.page_spec(fig_s, dark), key="smooth_fig", theme=None, config={"displaylogo": False})
         caption("Every step is in the page already: press ▶ Play, step with Back / Step or drag the slider; nothing is "
                 "recomputed and the server is not asked. The update of step t on the left, the memory W_t after it on the "
                 "right, both on the colour scale shown beside the controls.")
