@@ -18,6 +18,7 @@ import fwp_core
 from fwp_core import metrics
 from fwp_core.sequences import Episode, make_episode, parse_upload
 
+from . import figures
 from .figures import symmetric_range
 from .state import LIMITS
 
@@ -165,6 +166,25 @@ def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, 
     if form.correction is not None:
         return dict(scores=scores, attention=None, correction=form.correction[:n, :n].numpy(), pseudo_values=form.values[:n].numpy())
     return dict(scores=scores, attention=form.attention[:n, :n].numpy(), correction=None, pseudo_values=None)
+
+
+def weights_figure_at(result: ExplorerResult, t: int, *, hover: bool = False, as_spec: bool = False) -> Any:
+    """The Explorer's weights figure at step t: W_{t−1} → update → W_t with the step's vectors, on the result's one
+    colour range. ``hover``: each cell of W_t names the tokens that wrote it (up to ``LIMITS.max_hover_cells``
+    cells). ``as_spec``: the chart as the stepper sends it, its colour scale drawn beside it (no colorbar);
+    otherwise a full figure with its colorbar, as the HTML export saves it."""
+    trace, i = result.trace, t - 1
+    W = trace.weights.numpy()
+    labels = None
+    if hover and W.shape[-2] * W.shape[-1] <= LIMITS.max_hover_cells:
+        labels = figures.contribution_labels(trace.updates[:t].numpy(), result.tokens, t)
+    return figures.weights_figure(
+        W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].reshape(-1, W.shape[-1])[0].numpy(),
+        query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
+        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=result.zmax, t=t, hover=labels,
+        parallel_output=None if result.parallel_outputs is None else result.parallel_outputs[i], as_spec=as_spec,
+        max_index_cells=LIMITS.max_hover_cells, colorbar=not as_spec,
+    )
 
 
 def eigenvalues_at(result: ExplorerResult, t: int) -> np.ndarray | None:

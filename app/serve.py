@@ -47,12 +47,14 @@ def _warm() -> None:
     # the Explorer's own computation (rule, episode, recurrence, parallel form), without its cache
     res = compute.explorer_result.__wrapped__(compute.ExplorerConfig(T=8, d_k=4, d_v=4))
     compute.eigenvalues_at(res, 2)
-    tr = res.trace
-    W = tr.weights.numpy()
-    fig = figures.weights_figure(W[1], W[2] - W[1], W[2], key=tr.keys[1].numpy(), query=tr.queries[1].numpy(),
-                                 value=tr.values[1].numpy(), retrieved=tr.retrieved[1].numpy(), output=tr.outputs[1].numpy(),
-                                 zmax=res.zmax, t=2, as_spec=True)
-    pio.to_json(figures.self_styled(fig, False).to_dict(), validate=False)
+    fig = compute.weights_figure_at(res, 2, hover=True, as_spec=True)
+    pio.to_json(figures.page_spec(fig, False).to_dict(), validate=False)
+    # Streamlit asks once per process, at the first element any session draws, whether it runs in a REPL: it
+    # walks the call stack with `inspect`, which maps every loaded module to its file on first use (~0.1 s with
+    # torch and plotly loaded). Asking here fills that map before the first visitor comes.
+    from streamlit import env_util
+
+    env_util.is_repl()
 
 
 def main(argv: list[str] | None = None) -> int:

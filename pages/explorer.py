@@ -71,23 +71,6 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
-def step_weights_figure(t: int, hover: bool = False, as_spec: bool = False):
-    """The weights figure of step t (the stepper draws it as a spec, its colour scale beside it in HTML; the HTML
-    export saves the figure with its colorbar)."""
-    i = t - 1
-    W = trace.weights.numpy()
-    labels = None
-    if hover and W.shape[-2] * W.shape[-1] <= state.LIMITS.max_hover_cells:
-        labels = figures.contribution_labels(trace.updates[:t].numpy(), res.tokens, t)
-    return figures.weights_figure(
-        W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].reshape(-1, W.shape[-1])[0].numpy(),
-        query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
-        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=res.zmax, t=t, hover=labels,
-        parallel_output=None if res.parallel_outputs is None else res.parallel_outputs[i], as_spec=as_spec,
-        max_index_cells=state.LIMITS.max_hover_cells, colorbar=not as_spec,
-    )
-
-
 def view_chart(fig, key: str, text: str, scale: str | None = None) -> None:
     """One view's chart, sent self-styled (``figures.page_spec``), with its caption; ``scale``: the label of the
     colour scale drawn above a chart built without its colorbar."""
@@ -144,7 +127,7 @@ def stepper() -> None:
     ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
-            view_chart(step_weights_figure(t, hover=True, as_spec=True), "weights",
+            view_chart(compute.weights_figure_at(res, t, hover=True, as_spec=True), "weights",
                        "The memory before the write, what step t changed, and after; on the right v (stored), "
                        "r = W_{t−1}φ(k) (retrieved before writing), y (read-out) and y∥ (the same read-out from the attention "
                        "form). Hover a cell of W_t to see which tokens wrote it.", scale="colour scale, the same at every t:")
@@ -179,7 +162,7 @@ def stepper() -> None:
                                on_click="ignore")
             c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json",
                                on_click="ignore")
-            c4.download_button("Weights figure (HTML)", lambda: export.figure_html(step_weights_figure(t)),
+            c4.download_button("Weights figure (HTML)", lambda: export.figure_html(compute.weights_figure_at(res, t)),
                                f"fwp_{cfg.rule}_weights_t{t}.html", "text/html", on_click="ignore")
 
 

@@ -99,6 +99,28 @@ def test_weights_chart_equals_core_trace() -> None:
     np.testing.assert_allclose(decode(trace_named(err_spec, "delta")["y"]), trace.retrieval_error.numpy(), atol=1e-5)
 
 
+def test_weights_figure_at_step_t_sent_and_saved() -> None:
+    """The one builder of the Explorer's weights figure: the stepper's spec (no colorbar, the scale is drawn in
+    HTML) and the export's full figure (with its colorbar) carry the same W_t and update of step t; hover names
+    the tokens that wrote each cell."""
+    res = compute.explorer_result.__wrapped__(compute.ExplorerConfig(rule="delta", T=6, d_k=4, d_v=3, seed=2))
+    W = res.trace.weights.numpy()
+    spec = compute.weights_figure_at(res, 4, hover=True, as_spec=True).to_dict()
+    full = compute.weights_figure_at(res, 4).to_dict()
+    for fig in (spec, full):
+        np.testing.assert_array_equal(decode(trace_named(fig, "W_t")["z"]), W[4])
+        np.testing.assert_array_equal(decode(trace_named(fig, "update")["z"]), W[4] - W[3])
+    assert spec["layout"]["coloraxis"]["showscale"] is False and full["layout"]["coloraxis"]["showscale"] is not False
+    assert "largest writes to this cell" in trace_named(spec, "W_t")["hovertemplate"]
+    assert "largest writes" not in trace_named(full, "W_t")["hovertemplate"]
+    assert len(trace_named(spec, "W_t")["customdata"][0][0]) == 3 and len(trace_named(full, "W_t")["customdata"][0][0]) == 2
+
+
+def scrubber_data(at) -> dict:
+    (scrub,) = [json.loads(c.proto.json) for c in at.get("bidi_component") if "fwp_scrubber" in c.proto.component_name]
+    return scrub
+
+
 def test_step_back_reset_and_scrub() -> None:
     at = explorer(T="8", t="3")
     assert caption_t(at) == "t = 3 / 8"
