@@ -1,7 +1,8 @@
 """Session and URL state in one place: the limits, the Explorer's parameters, and their parsing.
 
 Widgets are bound to the URL with ``bind="query-params"`` under the names below, so a link
-reproduces the view. Streamlit silently drops URL values a widget cannot take; ``parse_query`` reads
+reproduces the view; the step ``t`` is the session's own (see ``app/scrubber.py``), read from the URL on a
+first visit (``start_t``) and written back to it on every run of the stepper (``write_t``). Streamlit silently drops URL values a widget cannot take; ``parse_query`` reads
 the raw URL once per session so that the page can say precisely what was wrong and what is allowed.
 ``parse_param`` either returns a clean value or raises ``ValueError``, nothing else.
 """
@@ -151,6 +152,34 @@ def clamp_t(session: Any, T: int) -> int:
     return t
 
 
+def start_t(session: Any, raw: Mapping[str, Any], T: int, default: int = 1) -> int:
+    """The step to show, clamped to 1..T and written back: the session's, or where the session has none (a first
+    visit, or a lesson step that leaves t out) the URL's ``t`` (``raw`` holds it under that name); a missing or bad
+    one counts as ``default`` (``url_warnings`` says what was wrong)."""
+    if "t" not in session:
+        session["t"] = parse_query({"t": raw["t"]} if "t" in raw else {}).values.get("t", default)
+    return clamp_t(session, T)
+
+
+def write_t(query_params: Any, t: int, name: str = "t") -> None:
+    """Put step ``t`` in the URL as ``name`` (only when it changed: each write is a message to the browser)."""
+    if query_params.get(name) != str(t):
+        query_params[name] = str(t)
+
+
+def scrub_to(session: Any, value: Any, T: int) -> None:
+    """The scrubber was moved to ``value``: show that step, and pause Play (a person chose where to look). A value
+    that is not a whole number is ignored."""
+    try:
+        t = int(value)
+    except (TypeError, ValueError):
+        return
+    if t != value:
+        return
+    session["t"] = min(max(t, 1), max(T, 1))
+    session["playing"] = False
+
+
 def current_t(session: Any, T: int) -> int:
     """The current step clamped to 1..T, without writing (safe after the scrubber is drawn)."""
     try:
@@ -168,6 +197,19 @@ def step_by(session: Any, delta: int, T: int) -> None:
 def reset(session: Any) -> None:
     session["t"] = 1
     session["playing"] = False
+
+
+def toggle_play(session: Any) -> None:
+    """Play / Pause. The clock starts afresh, so a resumed play does not make up for the time it was paused."""
+    session["playing"] = not bool(session.get("playing", False))
+    session["_play_tick"] = None
+
+
+def play_timer_stale(session: Any, playing: bool, speed: float) -> bool:
+    """Whether the stepper's timer, armed at the page's last full run for ``playing`` at ``speed`` steps/s, no
+    longer matches the Play toggle and speed in the session (both sit in the stepper, so changing them reruns
+    only the stepper, whose timer a full rerun must re-arm)."""
+    return bool(session.get("playing", False)) != playing or (playing and float(session.get("speed", speed)) != speed)
 
 
 def advance_playback(session: Any, T: int, speed: float, now: float) -> None:

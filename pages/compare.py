@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ import streamlit as st
 import fwp_core
 from app import figures, lab, state, widgets
 from app.layout import caption, guarded
+from app.stepper import play_tick, step_controls
 from app.state import LIMITS, Param
 from fwp_core.registry import resolve_hparams
 from fwp_core.sequences import SOURCES
@@ -20,7 +20,8 @@ QP = "query-params"
 RULES = fwp_core.rule_names()
 SEQUENCES = list(SOURCES)
 DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
-SESSION = lab.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick"})
+SESSION = lab.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
+                                             "speed": "cmp_speed"})
 
 
 def _slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp) -> lab.Slot:
@@ -221,36 +222,16 @@ for i, run in enumerate(res.runs, start=1):
 
 playing = bool(st.session_state.get("cmp_playing", False))
 speed = float(st.session_state.get("cmp_speed", 4))
-if "cmp_t" not in st.session_state:  # first run: t from the link, else the end of the sequence (the default view)
-    try:
-        st.session_state["cmp_t"] = state.parse_param(PARAMS["cmp_t"], st.query_params["cmp_t"]) if "cmp_t" in st.query_params else T
-    except ValueError:
-        st.session_state["cmp_t"] = T
-
-
 dark = st.context.theme.type == "dark"  # the stepper's charts are self-styled (figures.page_spec), light or dark
 
 
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
-    if bool(st.session_state.get("cmp_playing", False)) != playing:
-        st.rerun()
-    if playing:
-        state.advance_playback(SESSION, T, speed, time.monotonic())
-    t = state.clamp_t(SESSION, T)
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.2, 2.2], vertical_alignment="center")
-    b1.button("Reset", key="cmp_reset", on_click=state.reset, args=(SESSION,), shortcut="Home", width="stretch")
-    b2.button("Back", key="cmp_back", on_click=state.step_by, args=(SESSION, -1, T), shortcut="Left", width="stretch")
-    b3.button("Step", key="cmp_step", on_click=state.step_by, args=(SESSION, 1, T), shortcut="Right", width="stretch",
-              type="primary")
-    b4.toggle("Play", key="cmp_playing", help="Advance all rules together at the chosen speed.")
-    b5.select_slider("speed (steps/s)", [1, 2, 4, 8, 16], value=4, key="cmp_speed", label_visibility="collapsed")
-    if T > 1:
-        # a select_slider keeps its identity when T changes, so a preset that changes T still writes t to the URL
-        t = int(st.select_slider("t (scrub)", list(range(1, T + 1)), key="cmp_t", bind=QP, label_visibility="collapsed"))
+    play_tick(SESSION, T, playing, speed)
+    # the default view is the end of the sequence; a link's cmp_t is taken on a first visit
+    t = step_controls(SESSION, T, url_t="cmp_t", prefix="cmp_", default_t=T, play_help="Advance all rules together at the chosen speed.")
     tok = res.tokens[t - 1] if t - 1 < len(res.tokens) else str(t)
-    st.caption(f"t = {t} / {T}")
     st.markdown(f"**Token {t}: `{tok}`**")
 
     panels = []

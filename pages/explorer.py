@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import time
 
 import numpy as np
 import streamlit as st
@@ -12,6 +11,7 @@ import fwp_core
 from app import compute, export, figures, state, widgets
 from app.layout import caption, guarded
 from app.player import smooth_player
+from app.stepper import play_tick, step_controls
 
 st.title("Explorer")
 st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
@@ -84,21 +84,8 @@ def view_chart(fig, key: str, text: str, scale: str | None = None) -> None:
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
-    if bool(st.session_state.get("playing", False)) != playing:
-        st.rerun()  # Play was toggled: rerun the page so the fragment's timer is armed or disarmed
-    if playing:
-        state.advance_playback(st.session_state, valid, speed, time.monotonic())
-    if "t" in st.session_state:  # on a first visit the scrubber takes t from the URL instead
-        state.clamp_t(st.session_state, valid)
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.2, 2.2], vertical_alignment="center")
-    b1.button("Reset", on_click=state.reset, args=(st.session_state,), shortcut="Home", width="stretch")
-    b2.button("Back", on_click=state.step_by, args=(st.session_state, -1, valid), shortcut="Left", width="stretch")
-    b3.button("Step", on_click=state.step_by, args=(st.session_state, 1, valid), shortcut="Right", width="stretch", type="primary")
-    b4.toggle("Play", key="playing", help="Advance by itself at the chosen speed (server-side).")
-    b5.select_slider("speed", [1, 2, 4, 8, 16], value=4, key="speed", format_func=lambda x: f"{x} steps/s",
-                     label_visibility="collapsed", help="Play speed in steps per second")
-    t = st.slider("t (scrub)", 1, valid, key="t", bind="query-params", label_visibility="collapsed") if valid > 1 else 1
-    st.caption(f"t = {t} / {T}")
+    play_tick(st.session_state, valid, playing, speed)
+    t = step_controls(st.session_state, valid, caption_T=T, play_help="Advance by itself at the chosen speed (server-side).")
 
     i = t - 1
     tok = res.tokens[i] if i < len(res.tokens) else str(t)

@@ -12,7 +12,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app import compute
+from app import compute, state
 from app.state import EXPLORER_PARAMS
 from tests.helpers import chart, decode, expected_trace, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
@@ -130,8 +130,10 @@ def test_step_back_reset_and_scrub() -> None:
     {b.label: b for b in at.button}["Back"].click().run()
     {b.label: b for b in at.button}["Back"].click().run()
     assert caption_t(at) == "t = 2 / 8"
-    at.slider(key="t").set_value(6).run()
-    assert caption_t(at) == "t = 6 / 8"
+    assert scrubber_data(at) == {"t": 2, "T": 8} and at.query_params["t"] == "2"
+    state.scrub_to(at.session_state, 6, 8)  # what moving the scrubber does (the browser test moves the real one)
+    at.run()
+    assert caption_t(at) == "t = 6 / 8" and scrubber_data(at) == {"t": 6, "T": 8} and at.query_params["t"] == "6"
     {b.label: b for b in at.button}["Reset"].click().run()
     assert caption_t(at) == "t = 1 / 8"
     for _ in range(10):  # Step stops at T
@@ -249,9 +251,54 @@ def test_smooth_playback_sends_every_step_and_its_player() -> None:
                                  sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
     trace = expected_trace(cfg)
     np.testing.assert_allclose(decode(spec["frames"][6]["data"][1]["z"]), trace.weights[7].numpy(), rtol=1e-5, atol=1e-6)
-    player = json.loads(at.get("bidi_component")[0].proto.json)
+    (player,) = [json.loads(c.proto.json) for c in at.get("bidi_component") if "fwp_smooth_player" in c.proto.component_name]
     assert player["target"] == "smooth_fig" and player["frames"] == 12 and len(player["labels"]) == 12
     big = explorer(rule="delta", T="300", d_k="8", d_v="8")
     big.session_state["smooth"] = True
     big.run()
-    assert any("limited to T ≤ 256" in w.value for w in big.warning) and not big.get("bidi_component")
+    assert any("limited to T ≤ 256" in w.value for w in big.warning) and not [c for c in big.get("bidi_component") if "fwp_smooth_player" in c.proto.component_name]
+
+
+def test_the_step_has_one_owner_the_session() -> None:
+    """t comes from the URL only where the session has none; the scrubber's move is taken when it is a whole step
+    (clamped to 1..T) and pauses Play; anything else it could send is ignored."""
+    session: dict = {}
+    assert state.start_t(session, {"t": "5"}, 8) == 5
+    assert state.start_t(session, {"t": "2"}, 8) == 5  # the session's step wins over a URL read before
+    assert state.start_t({}, {"t": "99"}, 8) == 8 and state.start_t({}, {"t": "abc"}, 8) == 1 and state.start_t({}, {}, 8) == 1
+    session = {"t": 3, "playing": True}
+    state.scrub_to(session, 7, 8)
+    assert session == {"t": 7, "playing": False}
+    for bad in (None, "x", 2.5):
+        state.scrub_to(session, bad, 8)
+        assert session["t"] == 7
+    state.scrub_to(session, 40, 8)
+    assert session["t"] == 8
+    url: dict = {}
+    state.write_t(url, 3)
+    assert url == {"t": "3"}
+
+
+def test_play_timer_follows_the_toggle_and_the_speed() -> None:
+    """The stepper's timer is armed at a full run; toggling Play or changing its speed while playing reruns only the
+    stepper, which must then ask for a full run to re-arm it (a speed change while paused needs none)."""
+    assert not state.play_timer_stale({"playing": True, "speed": 4}, True, 4.0)
+    assert state.play_timer_stale({"playing": True, "speed": 8}, True, 4.0)
+    assert state.play_timer_stale({"playing": False, "speed": 4}, True, 4.0)
+    assert state.play_timer_stale({"playing": True}, False, 4.0)
+    assert not state.play_timer_stale({"playing": False, "speed": 16}, False, 4.0)
+
+
+def test_playback_advances_by_elapsed_time_and_stops_at_the_end() -> None:
+    session: dict = {"t": 3}
+    state.advance_playback(session, 10, 4.0, now=100.0)  # first tick: only starts the clock
+    assert session["t"] == 3 and session["_play_tick"] == 100.0
+    state.advance_playback(session, 10, 4.0, now=100.1)  # less than one step's time: nothing
+    assert session["t"] == 3
+    state.advance_playback(session, 10, 4.0, now=100.8)  # 0.8 s at 4 steps/s: 3 steps; the clock keeps the rest
+    assert session["t"] == 6 and session["_play_tick"] == 100.75
+    session["playing"] = True
+    state.advance_playback(session, 10, 4.0, now=102.0)  # past the end: stop at T
+    assert session["t"] == 10 and session["playing"] is False and session["_play_tick"] is None
+    state.advance_playback(session, 10, 4.0, now=110.0)  # Play again at the end starts over
+    assert session["t"] == 1

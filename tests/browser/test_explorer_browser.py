@@ -68,13 +68,47 @@ def test_step_back_keyboard_and_play(server, page) -> None:
     page.keyboard.press("ArrowLeft")
     wait_for_t(page, 5)
     assert "t=5" in page.url
-    page.get_by_text("Play", exact=True).click()
+    page.get_by_role("button", name="Play").click()
     page.wait_for_function(  # Play advances t by itself (server-side fragment timer)
         "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => /^t = ([6-9]|1[0-2]) \\/ 12$/.test(e.innerText.trim()))",
         timeout=30000,
     )
     t_after, _ = caption_t(page)
     assert t_after > 5
+    assert errors_on(page) == []
+
+
+def test_scrubber_and_fast_play_only_move_t_forward(server, page) -> None:
+    """The scrubber sends t only when it is moved (and ← / → on it do not also press Back / Step); Play at
+    16 steps/s never shows an earlier step than the one before (a stale scrubber value used to pull t back)."""
+    page.goto(server + "/explorer?rule=delta&sequence=overwrite&T=60&d_k=8&d_v=8&seed=3&beta=1&t=5")
+    wait_for_t(page, 5)
+    scrub = page.locator(".fwp-scrub input")
+    expect(scrub).to_have_value("5")
+    assert scrub.get_attribute("max") == "60"
+    scrub.fill("20")
+    wait_for_t(page, 20)
+    page.wait_for_function("() => location.search.includes('t=20')")
+    scrub.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_for_t(page, 19)
+    page.wait_for_timeout(300)
+    assert caption_t(page) == (19, 60)
+    expect(scrub).to_have_value("19")
+    speed = page.locator(".st-key-speed input[type=range]")
+    speed.focus()
+    page.keyboard.press("End")  # the fastest speed
+    expect(speed).to_have_attribute("aria-valuetext", "16 steps/s")
+    wait_idle(page)
+    page.get_by_role("button", name="Play").click()
+    seen = []
+    for _ in range(25):
+        seen.append(caption_t(page)[0])
+        page.wait_for_timeout(80)
+    assert seen[-1] > 19 and all(b >= a for a, b in zip(seen, seen[1:])), seen
+    if seen[-1] < 60:
+        page.get_by_role("button", name="Pause").click()
+    wait_idle(page)
     assert errors_on(page) == []
 
 

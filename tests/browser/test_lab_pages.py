@@ -33,7 +33,7 @@ def test_compare_deep_link_and_keyboard(server, page) -> None:
     page.keyboard.press("ArrowLeft")
     wait_for_t(page, 4, 12)
     assert "cmp_t=4" in page.url
-    page.get_by_text("Play", exact=True).click()
+    page.get_by_role("button", name="Play").click()
     page.wait_for_function(  # Play advances every rule together (server-side fragment timer)
         "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => /^t = ([6-9]|1[0-2]) \\/ 12$/.test(e.innerText.trim()))",
         timeout=30000,
