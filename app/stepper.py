@@ -25,26 +25,43 @@ SPEEDS = (1, 2, 4, 8, 16)  # steps per second offered for server-side Play
 _HTML = """
 <div class="fwp-scrub">
   <input type="range" min="1" max="2" value="1" step="1" aria-label="step t">
-  <span class="moving" aria-hidden="true"></span>
+  <span class="value" aria-hidden="true"></span>
 </div>
 """
 
 _CSS = """
-.fwp-scrub { display: flex; align-items: center; gap: 0.6rem; min-height: 2rem; }
-.fwp-scrub input { flex: 1 1 auto; margin: 0; accent-color: var(--st-primary-color, #c0392b); cursor: pointer; }
-.fwp-scrub .moving { min-width: 4.5rem; font-variant-numeric: tabular-nums; color: var(--st-text-color, inherit);
+.fwp-scrub { display: flex; align-items: center; gap: 0.75rem; min-height: 2rem; }
+.fwp-scrub input { flex: 1 1 auto; margin: 0; height: 1.5rem; background: transparent; cursor: pointer;
+  -webkit-appearance: none; appearance: none; --fill: 0%; }
+.fwp-scrub input::-webkit-slider-runnable-track { height: 4px; border-radius: 2px;
+  background: linear-gradient(to right, var(--st-primary-color, #c0392b) var(--fill),
+    color-mix(in srgb, var(--st-text-color, #31333f) 18%, transparent) var(--fill)); }
+.fwp-scrub input::-webkit-slider-thumb { -webkit-appearance: none; appearance: none; width: 14px; height: 14px;
+  margin-top: -5px; border: none; border-radius: 50%; background: var(--st-primary-color, #c0392b); }
+.fwp-scrub input::-moz-range-track { height: 4px; border-radius: 2px;
+  background: color-mix(in srgb, var(--st-text-color, #31333f) 18%, transparent); }
+.fwp-scrub input::-moz-range-progress { height: 4px; border-radius: 2px; background: var(--st-primary-color, #c0392b); }
+.fwp-scrub input::-moz-range-thumb { width: 14px; height: 14px; border: none; border-radius: 50%;
+  background: var(--st-primary-color, #c0392b); }
+.fwp-scrub input:focus-visible { outline: 2px solid var(--st-primary-color, #c0392b); outline-offset: 2px; border-radius: 4px; }
+.fwp-scrub .value { min-width: 3.5rem; font-variant-numeric: tabular-nums; color: var(--st-primary-color, #c0392b);
   font-size: 0.875rem; }
 """
 
 _JS = """
 export default function ({ data, parentElement, setTriggerValue }) {
   const input = parentElement.querySelector('input');
-  const moving = parentElement.querySelector('.moving');
+  const value = parentElement.querySelector('.value');
+  const show = () => {  // the filled part of the track and the value beside it follow the thumb while it moves
+    const n = Number(input.value), T = Number(input.max);
+    input.style.setProperty('--fill', `${T > 1 ? (100 * (n - 1)) / (T - 1) : 0}%`);
+    value.textContent = `t = ${n}`;
+    input.setAttribute('aria-valuetext', `t = ${n} of ${T}`);
+  };
   input.max = String(data.T);
   if (!input.matches(':active')) input.value = String(data.t);  // never yank the thumb out of a person's hand
-  input.setAttribute('aria-valuetext', `t = ${input.value} of ${data.T}`);
-  moving.textContent = '';
-  input.oninput = () => { moving.textContent = `→ t = ${input.value}`; };
+  show();
+  input.oninput = show;
   input.onchange = () => setTriggerValue('t', Number(input.value));
   // ← / → on the focused scrubber move it (and send t); they must not also press the page's Back / Step
   input.onkeydown = (e) => { if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') e.stopPropagation(); };
