@@ -1,6 +1,11 @@
 """UI latency in headless Chromium: server-side Step against a trivial one-button app (same run), the
 first render of /explorer, and the in-browser smooth playback's frame rate.
 
+For scale, the same run also measures the floor of both (``benchmarks/one_chart_app.py``): a page holding only
+a Step button, the caption and the Explorer's weights chart, built and sent as the Explorer sends it. The
+targets are the issue's; the floor says how much of each measure any Streamlit page with that one plotly chart
+pays on this machine.
+
     PYTHONPATH=. .venv/bin/python benchmarks/bench_ui.py [--steps 20]
 """
 
@@ -62,6 +67,7 @@ def main() -> int:
     a = ap.parse_args()
     a.steps = max(5, min(a.steps, 60)) // 5 * 5
     trivial, tbase = start(["streamlit", "run", "benchmarks/trivial_app.py"])
+    floor, fbase = start(["streamlit", "run", "benchmarks/one_chart_app.py"])
     app, abase = start(["app.serve"])
     try:
         with sync_playwright() as pw:
@@ -73,6 +79,18 @@ def main() -> int:
             page.wait_for_function(IDLE)
             trivial_render = time.perf_counter() - t0
 
+            # the floor's server imports torch, plotly and the core on its first script run: one visit first, then
+            # a second visitor (a new browser context) measures the warm path, as the Explorer's later visitor does
+            for measured in (False, True):
+                floor_page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                t0 = time.perf_counter()
+                floor_page.goto(fbase)
+                floor_page.wait_for_selector(".st-key-weights .js-plotly-plot", timeout=60000)
+                floor_page.wait_for_function(IDLE)
+                floor_render = time.perf_counter() - t0
+                if not measured:
+                    floor_page.close()
+
             explorer = browser.new_page(viewport={"width": 1400, "height": 1000})
             t0 = time.perf_counter()
             explorer.goto(abase + "/explorer?rule=delta&sequence=random&T=64&d_k=16&d_v=16&t=1")
@@ -81,12 +99,15 @@ def main() -> int:
             first_render = time.perf_counter() - t0
             # the two apps stepped in alternating rounds of 5, so that a machine that slows down or speeds up
             # during the run weighs on both sides of the ratio alike
-            base_ms, step_ms = [], []
+            base_ms, floor_ms, step_ms = [], [], []
             for r in range(a.steps // 5):
                 base_ms += click_latency(page, "Step", "n = {}", 5, start=5 * r)
+                floor_ms += click_latency(floor_page, "Step", "t = {} / 64", 5, start=1 + 5 * r,
+                                          chart=".st-key-weights .js-plotly-plot|update at step {}")
                 step_ms += click_latency(explorer, "Step", "t = {} / 64", 5, start=1 + 5 * r,
                                          chart=".st-key-weights .js-plotly-plot|update at step {}")
             explorer.close()
+            floor_page.close()
             warm_page = browser.new_page(viewport={"width": 1400, "height": 1000})  # a second visitor: imports are warm
             t0 = time.perf_counter()
             warm_page.goto(abase + "/explorer?rule=delta&sequence=random&T=64&d_k=16&d_v=16&seed=7&t=1")
@@ -119,6 +140,7 @@ def main() -> int:
             browser.close()
     finally:
         trivial.terminate()
+        floor.terminate()
         app.terminate()
     med = statistics.median
     ratio = med(step_ms) / med(base_ms)
@@ -126,9 +148,12 @@ def main() -> int:
     print(f"| trivial app rerun (median of {len(base_ms)}) | {med(base_ms):.0f} ms |")
     print(f"| Explorer Step, T = 64, d = 16, until the weights chart shows the new step (median of {len(step_ms)}) | {med(step_ms):.0f} ms |")
     print(f"| ratio Step / trivial | {ratio:.2f}× |")
+    print(f"| floor: one chart and a Step button, the same chart stepped (median of {len(floor_ms)}) | {med(floor_ms):.0f} ms = "
+          f"{med(floor_ms) / med(base_ms):.2f}× trivial |")
     print(f"| first render of the trivial app (for scale) | {trivial_render:.2f} s |")
     print(f"| first render of /explorer, first visitor (server healthy → page drawn, weights chart included) | {first_render:.2f} s |")
     print(f"| first render of /explorer, a later visitor (new session, new sequence) | {warm_render:.2f} s |")
+    print(f"| floor: first render of the one-chart page, a later visitor | {floor_render:.2f} s |")
     print(f"| smooth playback, T = 256, d = 32: the player's Play at its fastest (frames drawn per second) | {fps:.0f} frames/s |")
     print(f"| (plotly.js alone animating every frame back to back) | {raw_fps:.0f} frames/s |")
     ok = ratio <= 3 and first_render < 3 and fps >= 30

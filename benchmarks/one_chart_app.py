@@ -1,0 +1,37 @@
+"""The floor of the UI benchmark: the least a Streamlit page can do to show the Explorer's weights chart and step
+it. One fragment holds a Step button, the caption ``t = {t} / {T}`` and the weights chart of the benchmark's
+configuration, built and sent exactly as the Explorer builds and sends it. What the Explorer costs beyond this
+page is its own; this much is Streamlit's and plotly.js's."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+import fwp_core  # noqa: E402
+from app import compute, figures  # noqa: E402
+
+st.set_page_config(page_title="one chart", layout="wide")  # the Explorer's width, so the chart is as large
+cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+                             sequence="random", T=64, d_k=16, d_v=16)
+res = compute.explorer_result(cfg)
+
+
+def _step() -> None:
+    st.session_state.t = min(st.session_state.get("t", 1) + 1, res.valid)
+
+
+@st.fragment
+def stepper() -> None:
+    st.button("Step", on_click=_step)
+    t = st.session_state.get("t", 1)
+    st.caption(f"t = {t} / {res.T}")
+    spec = figures.page_spec(compute.weights_figure_at(res, t, hover=True, as_spec=True), False)
+    st.plotly_chart(spec, key="weights", theme=None, config={"displaylogo": False})
+
+
+stepper()
