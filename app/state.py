@@ -161,10 +161,24 @@ def start_t(session: Any, raw: Mapping[str, Any], T: int, default: int = 1) -> i
     return clamp_t(session, T)
 
 
-def write_t(query_params: Any, t: int, name: str = "t") -> None:
-    """Put step ``t`` in the URL as ``name`` (only when it changed: each write is a message to the browser)."""
+def write_t(session: Any, query_params: Any, t: int, name: str = "t") -> None:
+    """Put step ``t`` in the URL as ``name`` (only when it changed: each write is a message to the browser, and
+    a history entry, so the browser's back and forward buttons step through t) and remember what was written."""
     if query_params.get(name) != str(t):
         query_params[name] = str(t)
+    session[f"_url_{name}"] = str(t)
+
+
+def follow_url_t(session: Any, raw: Mapping[str, Any], name: str = "t") -> None:
+    """On a full run of the page: where the URL's step differs from the one the stepper last wrote, it was changed
+    outside the stepper (the browser's back or forward button, an edited address) and becomes the session's. Not
+    on the stepper's own runs: a browser still drawing the step before sends the URL before too."""
+    last = session.get(f"_url_{name}")
+    if last is None or name not in raw or raw[name] == last:
+        return
+    value = parse_query({"t": raw[name]}).values.get("t")
+    if value is not None:
+        session["t"] = value
 
 
 def scrub_to(session: Any, value: Any, T: int) -> None:

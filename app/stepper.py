@@ -85,14 +85,23 @@ def moved_to(key: str = "scrub") -> Any:
     return None if result is None else result.get("t")
 
 
-def play_tick(session: MutableMapping, T: int, playing: bool, speed: float) -> None:
+def play_tick(session: MutableMapping, T: int, playing: bool, speed: float, url_t: str = "t") -> None:
     """At the top of a stepper fragment armed with ``run_every=1/speed`` while ``playing`` (both read at the page's
     last full run): advance t by the time elapsed, and rerun the whole page when Play or its speed changed, or Play
     reached the end, so that the timer is armed, re-armed or disarmed."""
     if playing and session.get("playing", False):
         state.advance_playback(session, T, speed, time.monotonic())
     if state.play_timer_stale(session, playing, speed):
+        # the full run reads the URL of this run, which the browser sent while it may still have been drawing an
+        # earlier step: put the current step in it first, or the run would follow that older t (``follow_url``)
+        state.write_t(session, st.query_params, state.clamp_t(session, T), name=url_t)
         st.rerun()
+
+
+def follow_url(session: MutableMapping, url_t: str = "t") -> None:
+    """Call on the page's full run, before its stepper: the URL's step wins where it was changed outside the
+    stepper (the browser's back / forward buttons step through t)."""
+    state.follow_url_t(session, st.query_params.to_dict(), url_t)
 
 
 def step_controls(session: MutableMapping, T: int, *, play_help: str, url_t: str = "t", prefix: str = "",
@@ -118,6 +127,6 @@ from the T steps that can be shown (a run that diverged). Returns the step to dr
     if T > 1:
         scrub_key = f"{prefix}scrub"
         scrubber(t, T, key=scrub_key, on_change=lambda: state.scrub_to(session, moved_to(scrub_key), T))
-    state.write_t(st.query_params, t, name=url_t)
+    state.write_t(session, st.query_params, t, name=url_t)
     st.caption(f"t = {t} / {caption_T or T}")
     return t

@@ -11,7 +11,7 @@ import streamlit as st
 import fwp_core
 from app import figures, lab, state, widgets
 from app.layout import caption, guarded
-from app.stepper import play_tick, step_controls
+from app.stepper import follow_url, play_tick, step_controls
 from app.state import LIMITS, Param
 from fwp_core.registry import resolve_hparams
 from fwp_core.sequences import SOURCES
@@ -222,13 +222,14 @@ for i, run in enumerate(res.runs, start=1):
 
 playing = bool(st.session_state.get("cmp_playing", False))
 speed = float(st.session_state.get("cmp_speed", 4))
+follow_url(SESSION, "cmp_t")
 dark = st.context.theme.type == "dark"  # the stepper's charts are self-styled (figures.page_spec), light or dark
 
 
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
-    play_tick(SESSION, T, playing, speed)
+    play_tick(SESSION, T, playing, speed, url_t="cmp_t")
     # the default view is the end of the sequence; a link's cmp_t is taken on a first visit
     t = step_controls(SESSION, T, url_t="cmp_t", prefix="cmp_", default_t=T, play_help="Advance all rules together at the chosen speed.")
     tok = res.tokens[t - 1] if t - 1 < len(res.tokens) else str(t)

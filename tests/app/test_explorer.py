@@ -275,8 +275,18 @@ def test_the_step_has_one_owner_the_session() -> None:
     state.scrub_to(session, 40, 8)
     assert session["t"] == 8
     url: dict = {}
-    state.write_t(url, 3)
-    assert url == {"t": "3"}
+    session = {"t": 3}
+    state.write_t(session, url, 3)
+    assert url == {"t": "3"} and session["_url_t"] == "3"
+    state.follow_url_t(session, {"t": "3"})  # the URL the stepper wrote: nothing to follow
+    assert session["t"] == 3
+    state.follow_url_t(session, {"t": "2"})  # the browser's back button: the URL's step wins
+    assert session["t"] == 2
+    state.follow_url_t(session, {"t": "abc"})  # an edited address that is no step: ignored (url_warnings says why)
+    assert session["t"] == 2
+    fresh: dict = {}
+    state.follow_url_t(fresh, {"t": "5"})  # a first visit is start_t's job
+    assert fresh == {}
 
 
 def test_play_timer_follows_the_toggle_and_the_speed() -> None:

@@ -68,6 +68,11 @@ def test_step_back_keyboard_and_play(server, page) -> None:
     page.keyboard.press("ArrowLeft")
     wait_for_t(page, 5)
     assert "t=5" in page.url
+    page.go_back()  # the browser's back button steps back through t (each step is a history entry)
+    wait_for_t(page, 6)
+    assert "t=6" in page.url
+    page.go_forward()
+    wait_for_t(page, 5)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(  # Play advances t by itself (server-side fragment timer)
         "() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => /^t = ([6-9]|1[0-2]) \\/ 12$/.test(e.innerText.trim()))",
