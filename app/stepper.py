@@ -109,8 +109,8 @@ def step_controls(session: MutableMapping, T: int, *, play_help: str, url_t: str
     """Reset / Back / Step, Play / Pause and its speed, the scrubber and the caption ``t = {t} / {T}``; t comes from
     the URL's ``url_t`` on a first visit (else ``default_t``) and goes back into it. ``session`` maps ``t``,
     ``playing``, ``speed`` and ``_play_tick`` to the page's own keys (the Explorer's are these names; Compare's are
-    ``cmp_t`` …, ``prefix`` its widget keys' prefix). ``caption_T``: the length shown in the caption where it differs
-from the T steps that can be shown (a run that diverged). Returns the step to draw."""
+    ``cmp_t`` …, ``prefix`` its widget keys' prefix). ``caption_T``: the length shown in the caption where it
+    differs from the T steps that can be shown (a run that diverged). Returns the step to draw."""
     raw = {"t": st.query_params[url_t]} if url_t in st.query_params else {}
     t = state.start_t(session, raw, T, default=default_t)
     key = (lambda name: f"{prefix}{name}") if prefix else (lambda name: None)
