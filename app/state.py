@@ -1,8 +1,9 @@
 """Session and URL state in one place: the limits, the Explorer's parameters, and their parsing.
 
 Widgets are bound to the URL with ``bind="query-params"`` under the names below, so a link
-reproduces the view; the step ``t`` is the session's own (see ``app/scrubber.py``), read from the URL on a
-first visit (``start_t``) and written back to it on every run of the stepper (``write_t``). Streamlit silently drops URL values a widget cannot take; ``parse_query`` reads
+reproduces the view; the step ``t`` is the session's own (see ``app/stepper.py``), read from the URL on a
+first visit (``start_t``), written back to it on every run of the stepper (``write_t``) and followed when the
+URL changes outside it (``follow_url_t``). Streamlit silently drops URL values a widget cannot take; ``parse_query`` reads
 the raw URL once per session so that the page can say precisely what was wrong and what is allowed.
 ``parse_param`` either returns a clean value or raises ``ValueError``, nothing else.
 """
@@ -152,12 +153,12 @@ def clamp_t(session: Any, T: int) -> int:
     return t
 
 
-def start_t(session: Any, raw: Mapping[str, Any], T: int, default: int = 1) -> int:
+def start_t(session: Any, raw: Mapping[str, Any], T: int, default: int = 1, name: str = "t") -> int:
     """The step to show, clamped to 1..T and written back: the session's, or where the session has none (a first
-    visit, or a lesson step that leaves t out) the URL's ``t`` (``raw`` holds it under that name); a missing or bad
-    one counts as ``default`` (``url_warnings`` says what was wrong)."""
+    visit, or a lesson step that leaves t out) the URL's, ``raw[name]``; a missing or bad one counts as ``default``
+    (``url_warnings`` says what was wrong)."""
     if "t" not in session:
-        session["t"] = parse_query({"t": raw["t"]} if "t" in raw else {}).values.get("t", default)
+        session["t"] = parse_query({"t": raw[name]} if name in raw else {}).values.get("t", default)
     return clamp_t(session, T)
 
 
@@ -195,7 +196,7 @@ def scrub_to(session: Any, value: Any, T: int) -> None:
 
 
 def current_t(session: Any, T: int) -> int:
-    """The current step clamped to 1..T, without writing (safe after the scrubber is drawn)."""
+    """The current step clamped to 1..T, without writing it back."""
     try:
         t = int(session.get("t", 1))
     except (TypeError, ValueError):
@@ -221,7 +222,7 @@ def toggle_play(session: Any) -> None:
 
 def play_timer_stale(session: Any, playing: bool, speed: float) -> bool:
     """Whether the stepper's timer, armed at the page's last full run for ``playing`` at ``speed`` steps/s, no
-    longer matches the Play toggle and speed in the session (both sit in the stepper, so changing them reruns
+    longer matches Play / Pause and the speed in the session (both sit in the stepper, so changing them reruns
     only the stepper, whose timer a full rerun must re-arm)."""
     return bool(session.get("playing", False)) != playing or (playing and float(session.get("speed", speed)) != speed)
 

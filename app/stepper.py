@@ -21,6 +21,7 @@ import streamlit as st
 from app import state
 
 SPEEDS = (1, 2, 4, 8, 16)  # steps per second offered for server-side Play
+DEFAULT_SPEED = 4
 
 _HTML = """
 <div class="fwp-scrub">
@@ -85,6 +86,11 @@ def moved_to(key: str = "scrub") -> Any:
     return None if result is None else result.get("t")
 
 
+def play_settings(session: MutableMapping) -> tuple[bool, float]:
+    """Whether Play is on, and its speed in steps/s: read on the page's full run to arm the stepper's timer."""
+    return bool(session.get("playing", False)), float(session.get("speed", DEFAULT_SPEED))
+
+
 def play_tick(session: MutableMapping, T: int, playing: bool, speed: float, url_t: str = "t") -> None:
     """At the top of a stepper fragment armed with ``run_every=1/speed`` while ``playing`` (both read at the page's
     last full run): advance t by the time elapsed, and rerun the whole page when Play or its speed changed, or Play
@@ -111,8 +117,7 @@ def step_controls(session: MutableMapping, T: int, *, play_help: str, url_t: str
     ``playing``, ``speed`` and ``_play_tick`` to the page's own keys (the Explorer's are these names; Compare's are
     ``cmp_t`` …, ``prefix`` its widget keys' prefix). ``caption_T``: the length shown in the caption where it
     differs from the T steps that can be shown (a run that diverged). Returns the step to draw."""
-    raw = {"t": st.query_params[url_t]} if url_t in st.query_params else {}
-    t = state.start_t(session, raw, T, default=default_t)
+    t = state.start_t(session, st.query_params.to_dict(), T, default=default_t, name=url_t)
     key = (lambda name: f"{prefix}{name}") if prefix else (lambda name: None)
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.2, 2.2], vertical_alignment="center")
     b1.button("Reset", key=key("reset"), on_click=state.reset, args=(session,), shortcut="Home", width="stretch")
@@ -122,7 +127,7 @@ def step_controls(session: MutableMapping, T: int, *, play_help: str, url_t: str
     playing = bool(session.get("playing", False))
     b4.button("Pause" if playing else "Play", key=f"{prefix}play", on_click=state.toggle_play, args=(session,),
               icon=":material/pause:" if playing else ":material/play_arrow:", help=play_help, width="stretch")
-    b5.select_slider("speed", SPEEDS, value=4, key=f"{prefix}speed", format_func=lambda x: f"{x} steps/s",
+    b5.select_slider("speed", SPEEDS, value=DEFAULT_SPEED, key=f"{prefix}speed", format_func=lambda x: f"{x} steps/s",
                      label_visibility="collapsed", help="Play speed in steps per second")
     if T > 1:
         scrub_key = f"{prefix}scrub"

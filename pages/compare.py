@@ -11,7 +11,7 @@ import streamlit as st
 import fwp_core
 from app import figures, lab, state, widgets
 from app.layout import caption, guarded
-from app.stepper import follow_url, play_tick, step_controls
+from app.stepper import follow_url, play_settings, play_tick, step_controls
 from app.state import LIMITS, Param
 from fwp_core.registry import resolve_hparams
 from fwp_core.sequences import SOURCES
@@ -220,8 +220,7 @@ for i, run in enumerate(res.runs, start=1):
                    "keys and β ≤ 1 keep it bounded.")
         st.button(f"Fix {run.label}: normalise keys (l2) and use β ≤ 1", key=f"cmp_fix_{i}", on_click=fix_slot, args=(i,))
 
-playing = bool(st.session_state.get("cmp_playing", False))
-speed = float(st.session_state.get("cmp_speed", 4))
+playing, speed = play_settings(SESSION)
 follow_url(SESSION, "cmp_t")
 dark = st.context.theme.type == "dark"  # the stepper's charts are self-styled (figures.page_spec), light or dark
 

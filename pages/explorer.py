@@ -11,7 +11,7 @@ import fwp_core
 from app import compute, export, figures, state, widgets
 from app.layout import caption, guarded
 from app.player import smooth_player
-from app.stepper import follow_url, play_tick, step_controls
+from app.stepper import follow_url, play_settings, play_tick, step_controls
 
 st.title("Explorer")
 st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
@@ -48,8 +48,7 @@ T, valid = res.T, res.valid
 WEIGHTS, ATTENTION, ERROR, EQUATIONS, ALL = state.EXPLORER_VIEWS
 dark = st.context.theme.type == "dark"  # the self-styled charts follow the app's light or dark theme
 trace = res.trace
-playing = bool(st.session_state.get("playing", False))
-speed = float(st.session_state.get("speed", 4))
+playing, speed = play_settings(st.session_state)
 follow_url(st.session_state)
 
 

@@ -266,6 +266,8 @@ def test_the_step_has_one_owner_the_session() -> None:
     assert state.start_t(session, {"t": "5"}, 8) == 5
     assert state.start_t(session, {"t": "2"}, 8) == 5  # the session's step wins over a URL read before
     assert state.start_t({}, {"t": "99"}, 8) == 8 and state.start_t({}, {"t": "abc"}, 8) == 1 and state.start_t({}, {}, 8) == 1
+    assert state.start_t({}, {"t": "3", "cmp_t": "6"}, 8, default=8, name="cmp_t") == 6  # Compare's URL name
+    assert state.start_t({}, {"t": "3"}, 8, default=8, name="cmp_t") == 8
     session = {"t": 3, "playing": True}
     state.scrub_to(session, 7, 8)
     assert session == {"t": 7, "playing": False}
