@@ -33,8 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
-    # slow tests (the 20-session load test) last: its worker runs the browser group in this order, so by then
-    # the other worker has finished and both of its phases (one user, twenty) measure an otherwise idle machine
+    # slow tests (the 20-session load test) last; `make test` runs them in a pytest run of their own after the
+    # parallel one, since an xdist worker still busy with other tests would skew the load test's two phases
     items[:] = sorted(items, key=lambda it: it.get_closest_marker("slow") is not None)
 
 

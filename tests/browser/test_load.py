@@ -2,12 +2,14 @@
 
 Asserted: every session sees only its own state (its rule, its T and its own W_t, checked against the
 core), no session shows an error, and the server's p95 step latency with 20 sessions stays within 3x the
-single-user figure. The server's step latency is its own time per step (the app logs every run of the
-stepping fragment with FWP_LOG_LEVEL=DEBUG). The clients run on the same 2 cores as the server, in the
+single-user figure. The server's step latency is its own time per Step click (the app logs every run of the
+stepping fragment with FWP_LOG_LEVEL=DEBUG; the run that is part of each page load is not a step and is left
+out). The clients run on the same 2 cores as the server, in the
 SCHED_IDLE class: in a classroom each browser has its own machine, so here the server must win every
 contest for a core; the latency the starved browsers see is reported (printed and written to
 artifacts/load_test.txt) with the server's memory per session, not asserted. Sessions step like students
-do, with a think time between clicks. Marked slow; CI runs it."""
+do, with a think time between clicks. Marked slow: ``make test`` (and so CI) runs it on its own, after the
+rest of the suite has finished, so that both phases measure an otherwise idle machine."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from tests.helpers import decode, expected_trace
 pytestmark = pytest.mark.slow
 N_SESSIONS = int(__import__("os").environ.get("FWP_LOAD_SESSIONS", "20"))
 STEPS = 4
+SINGLE_RUNS, SINGLE_STEPS = 5, 8  # the one-user baseline: 40 steps, so that its p95 is not just its maximum
 THINK_S = (3.0, 6.0)  # seconds between a student's clicks
 RULES = [r for r in fwp_core.rule_names() if r != "oja"]  # Oja needs a small β on these values
 IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset?.testScriptState === 'notRunning'"
@@ -68,11 +71,11 @@ async def open_session(browser, base: str, i: int):
     return ctx, page
 
 
-async def step_session(page, i: int, out: dict, think: tuple[float, float], trace) -> None:
-    """Step session i STEPS times with a student's think time, checking it sees its own state (``trace``)."""
+async def step_session(page, i: int, out: dict, think: tuple[float, float], trace, steps: int) -> None:
+    """Step session i ``steps`` times with a student's think time, checking it sees its own state (``trace``)."""
     cfg = config(i)
     rng = random.Random(i)
-    for t in range(2, 2 + STEPS):
+    for t in range(2, 2 + steps):
         await asyncio.sleep(rng.uniform(*think))
         t0 = asyncio.get_running_loop().time()
         await page.get_by_role("button", name="Step").first.click()
@@ -97,8 +100,9 @@ def idle_chromium(tmp: Path) -> str:
     return str(wrapper)
 
 
-async def drive(base: str, sessions: list[int], chromium: str, think: tuple[float, float] = THINK_S) -> dict:
-    """Ramp up every session (one per second), then let them all step concurrently."""
+async def drive(base: str, sessions: list[int], chromium: str, think: tuple[float, float] = THINK_S,
+                steps: int = STEPS) -> dict:
+    """Ramp up every session (one per second), then let them all step concurrently, ``steps`` times each."""
     from playwright.async_api import async_playwright
 
     out = {"latency": [], "errors": []}
@@ -111,15 +115,16 @@ async def drive(base: str, sessions: list[int], chromium: str, think: tuple[floa
             return await open_session(browser, base, i)
 
         opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
-        await asyncio.gather(*(step_session(page, i, out, think, traces[i]) for (_, page), i in zip(opened, sessions)))
+        await asyncio.gather(*(step_session(page, i, out, think, traces[i], steps) for (_, page), i in zip(opened, sessions)))
         for ctx, _ in opened:
             await ctx.close()
         await browser.close()
     return out
 
 
-def server_step_times(log: Path) -> list[float]:
-    """Server-side run times of the Explorer's stepping fragment (ms), from the app's timing log."""
+def stepper_run_times(log: Path) -> list[float]:
+    """Server-side run times of the Explorer's stepping fragment (ms), in order, from the app's timing log: one
+    as part of each page load, then one per Step click."""
     return [float(m) for m in re.findall(r"stepper ran in ([0-9.]+) ms", log.read_text())]
 
 
@@ -143,18 +148,22 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
     proc, base = start_server({"FWP_LOG_LEVEL": "DEBUG"}, log=log)
     try:
         single = {"latency": [], "errors": []}
-        for i in range(5):  # one user at a time, five times, for a steadier baseline
-            one = run_async(drive(base, [i], chromium, think=(0.5, 1.0)))
+        for i in range(SINGLE_RUNS):  # one user at a time, for a steadier baseline
+            one = run_async(drive(base, [i], chromium, think=(0.5, 1.0), steps=SINGLE_STEPS))
             single["latency"] += one["latency"]
             single["errors"] += one["errors"]
         baseline_mem = rss_mb(proc.pid)  # after one session: imports and caches are warm
         assert not single["errors"], single["errors"]
-        single_server = server_step_times(log)
+        runs = stepper_run_times(log)
+        # one run of the stepper per page load and one per click, no more (a redundant rerun would show here)
+        assert len(runs) == SINGLE_RUNS * (1 + SINGLE_STEPS), len(runs)
+        single_server = [ms for k, ms in enumerate(runs) if k % (1 + SINGLE_STEPS)]  # the clicks, not the loads
         many = run_async(drive(base, list(range(N_SESSIONS)), chromium))
         assert not many["errors"], many["errors"][:3]
         assert len(many["latency"]) == N_SESSIONS * STEPS
-        many_server = server_step_times(log)[len(single_server):]
-        assert len(many_server) >= N_SESSIONS * STEPS
+        runs = stepper_run_times(log)[len(runs):]
+        assert len(runs) == N_SESSIONS * (1 + STEPS), len(runs)
+        many_server = runs[N_SESSIONS:]  # every session has loaded before any of them clicks
         mem = rss_mb(proc.pid)
         ratio = p95(many_server) / p95(single_server)
         med = statistics.median
