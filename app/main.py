@@ -25,7 +25,7 @@ from app.lessons import lesson_panel  # noqa: E402
 
 freeze_startup_heap()
 
-st.set_page_config(page_title="FWP Explorer", page_icon=":material/neurology:", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
 guarded(lesson_panel)(page)  # a lesson step sets the page's state before its widgets exist
 guarded(page.run)()
