@@ -27,6 +27,8 @@ freeze_startup_heap()
 
 st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
+# the browser tab names the page (a teacher with the Explorer and Compare open side by side tells them apart)
+st.set_page_config(page_title="FWP Explorer" if page.url_path == "" else f"{page.title} · FWP Explorer")
 guarded(lesson_panel)(page)  # a lesson step sets the page's state before its widgets exist
 guarded(page.run)()
 sidebar_footer()

@@ -17,8 +17,11 @@ def test_page_draws_and_fetches_only_from_the_app(server, page, spec) -> None:
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url)
             if urlparse(r.url).scheme not in ("data", "blob") and urlparse(r.url).netloc != origin else None)
-    page.goto(f"{server}/{spec.url_path}")
+    path = "/" if spec.default else f"/{spec.url_path}"  # the default page lives at the root (ux.md: Home is /)
+    page.goto(server + path)
     wait_idle(page, timeout_ms=60000)
     page.wait_for_timeout(500)  # the favicon and late icons are requested after the first script run
     assert errors_on(page) == []
-    assert outside == [], f"/{spec.url_path} fetched from outside the app's server: {outside}"
+    assert page.get_by_role("dialog").count() == 0, page.get_by_role("dialog").first.inner_text()  # e.g. "Page not found"
+    assert page.title() == ("FWP Explorer" if spec.default else f"{spec.title} · FWP Explorer")
+    assert outside == [], f"{path} fetched from outside the app's server: {outside}"
