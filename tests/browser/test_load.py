@@ -91,15 +91,23 @@ async def step_session(page, i: int, out: dict, think: tuple[float, float], trac
     out["errors"].extend(await page.eval_on_selector_all(ERROR_SELECTOR, "els => els.map(e => e.innerText)"))
 
 
-async def drive(base: str, sessions: list[int], think: tuple[float, float] = THINK_S,
-                steps: int = STEPS) -> dict:
-    """Ramp up every session (one per second), then let them all step concurrently, ``steps`` times each."""
+async def drive(base: str, sessions: list[int], think: tuple[float, float] = THINK_S, steps: int = STEPS,
+                together: bool = True) -> dict:
+    """Ramp up every session (one per second), then let them all step concurrently, ``steps`` times each; or, not
+    ``together``, one session after the other (the one-user baseline), in the same browser."""
     from playwright.async_api import async_playwright
 
     out = {"latency": [], "errors": []}
     traces = {i: expected_trace(config(i)) for i in sessions}  # before any clicking: the driver stays idle after
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if not together:
+            for i in sessions:
+                ctx, page = await open_session(browser, base, i)
+                await step_session(page, i, out, think, traces[i], steps)
+                await ctx.close()
+            await browser.close()
+            return out
 
         async def ramp(k: int, i: int):
             await asyncio.sleep(k * 1.0)
@@ -144,11 +152,7 @@ def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> No
     log = tmp_path / "server.log"
     proc, base = start_server({"FWP_LOG_LEVEL": "DEBUG"}, log=log)
     try:
-        single = {"latency": [], "errors": []}
-        for i in range(SINGLE_RUNS):  # one user at a time, for a steadier baseline
-            one = run_async(drive(base, [i], think=(0.5, 1.0), steps=SINGLE_STEPS))
-            single["latency"] += one["latency"]
-            single["errors"] += one["errors"]
+        single = run_async(drive(base, list(range(SINGLE_RUNS)), think=(0.2, 0.5), steps=SINGLE_STEPS, together=False))
         baseline_mem = rss_mb(proc.pid)  # after one session: imports and caches are warm
         assert not single["errors"], single["errors"]
         runs = stepper_run_times(log)
