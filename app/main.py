@@ -25,7 +25,7 @@ from app.lessons import lesson_panel  # noqa: E402
 
 freeze_startup_heap()
 
-st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", initial_sidebar_state="auto")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
 # the browser tab names the page (a teacher with the Explorer and Compare open side by side tells them apart)
 st.set_page_config(page_title="FWP Explorer" if page.url_path == "" else f"{page.title} · FWP Explorer")
