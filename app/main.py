@@ -25,6 +25,8 @@ from app.lessons import lesson_panel  # noqa: E402
 
 freeze_startup_heap()
 
+# before st.navigation: a page icon set later comes too late, and the browser first fetches the current page's
+# Material icon as its favicon from fonts.gstatic.com (tests/browser/test_pages_browser.py)
 st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", initial_sidebar_state="auto")
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
 # the browser tab names the page (a teacher with the Explorer and Compare open side by side tells them apart)

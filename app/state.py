@@ -191,7 +191,8 @@ def scrub_to(session: Any, value: Any, T: int) -> None:
         return
     if t != value:
         return
-    session["t"] = min(max(t, 1), max(T, 1))
+    session["t"] = t
+    clamp_t(session, T)
     session["playing"] = False
 
 

@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 import fwp_core  # noqa: E402
-from app import compute, figures  # noqa: E402
+from app import compute, figures, state  # noqa: E402
 
 st.set_page_config(page_title="one chart", layout="wide")  # the Explorer's width, so the chart is as large
 cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
@@ -21,13 +21,9 @@ cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registr
 res = compute.explorer_result(cfg)
 
 
-def _step() -> None:
-    st.session_state.t = min(st.session_state.get("t", 1) + 1, res.valid)
-
-
 @st.fragment
 def stepper() -> None:
-    st.button("Step", on_click=_step)
+    st.button("Step", on_click=state.step_by, args=(st.session_state, 1, res.valid))
     t = st.session_state.get("t", 1)
     st.caption(f"t = {t} / {res.T}")
     spec = figures.page_spec(compute.weights_figure_at(res, t, hover=True, as_spec=True), False)
