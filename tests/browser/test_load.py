@@ -30,7 +30,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, star
 from tests.helpers import decode, expected_trace
 
 pytestmark = pytest.mark.slow
-N_SESSIONS = int(__import__("os").environ.get("FWP_LOAD_SESSIONS", "20"))
+N_SESSIONS = int(os.environ.get("FWP_LOAD_SESSIONS", "20"))
 STEPS = 4
 SINGLE_RUNS, SINGLE_STEPS = 5, 8  # the one-user baseline: 40 steps, so that its p95 is not just its maximum
 THINK_S = (3.0, 6.0)  # seconds between a student's clicks
@@ -101,22 +101,22 @@ async def drive(base: str, sessions: list[int], think: tuple[float, float] = THI
     traces = {i: expected_trace(config(i)) for i in sessions}  # before any clicking: the driver stays idle after
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        if not together:
-            for i in sessions:
-                ctx, page = await open_session(browser, base, i)
-                await step_session(page, i, out, think, traces[i], steps)
-                await ctx.close()
-            await browser.close()
-            return out
 
         async def ramp(k: int, i: int):
             await asyncio.sleep(k * 1.0)
             return await open_session(browser, base, i)
 
-        opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
-        await asyncio.gather(*(step_session(page, i, out, think, traces[i], steps) for (_, page), i in zip(opened, sessions)))
-        for ctx, _ in opened:
-            await ctx.close()
+        if together:
+            opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
+            await asyncio.gather(*(step_session(page, i, out, think, traces[i], steps)
+                                   for (_, page), i in zip(opened, sessions)))
+            for ctx, _ in opened:
+                await ctx.close()
+        else:
+            for i in sessions:
+                ctx, page = await open_session(browser, base, i)
+                await step_session(page, i, out, think, traces[i], steps)
+                await ctx.close()
         await browser.close()
     return out
 
