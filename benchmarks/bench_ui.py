@@ -1,10 +1,11 @@
 """UI latency in headless Chromium: server-side Step against a trivial one-button app (same run), the
 first render of /explorer, and the in-browser smooth playback's frame rate.
 
-For scale, the same run also measures the floor of both (``benchmarks/one_chart_app.py``): a page holding only
-a Step button, the caption and the Explorer's weights chart, built and sent as the Explorer sends it. The
-targets are the issue's; the floor says how much of each measure any Streamlit page with that one plotly chart
-pays on this machine.
+The targets are relative to the floor page measured in the same run (``benchmarks/one_chart_app.py``: only a
+Step button, the caption and the Explorer's weights chart, built and sent as the Explorer sends it), since
+that is what any Streamlit page with that one plotly chart pays on the machine at hand:
+first render of /explorer ≤ 1.5× the floor page's (both a later visitor: a new session on a warm server),
+Step ≤ 1.6× the floor's Step, and smooth in-browser playback ≥ 30 frames/s.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_ui.py [--steps 20]
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
 
+STEP_TARGET, RENDER_TARGET, FPS_TARGET = 1.6, 1.5, 30
 IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset?.testScriptState === 'notRunning'"
 
 
@@ -143,21 +145,27 @@ def main() -> int:
         floor.terminate()
         app.terminate()
     med = statistics.median
-    ratio = med(step_ms) / med(base_ms)
+    step_ratio = med(step_ms) / med(floor_ms)
+    render_ratio = warm_render / floor_render
     print("| measure | value |\n|---|---:|")
-    print(f"| trivial app rerun (median of {len(base_ms)}) | {med(base_ms):.0f} ms |")
+    print(f"| trivial app rerun, for scale (median of {len(base_ms)}) | {med(base_ms):.0f} ms |")
+    print(f"| floor: the one-chart page's Step (median of {len(floor_ms)}) | {med(floor_ms):.0f} ms |")
     print(f"| Explorer Step, T = 64, d = 16, until the weights chart shows the new step (median of {len(step_ms)}) | {med(step_ms):.0f} ms |")
-    print(f"| ratio Step / trivial | {ratio:.2f}× |")
-    print(f"| floor: one chart and a Step button, the same chart stepped (median of {len(floor_ms)}) | {med(floor_ms):.0f} ms = "
-          f"{med(floor_ms) / med(base_ms):.2f}× trivial |")
-    print(f"| first render of the trivial app (for scale) | {trivial_render:.2f} s |")
-    print(f"| first render of /explorer, first visitor (server healthy → page drawn, weights chart included) | {first_render:.2f} s |")
-    print(f"| first render of /explorer, a later visitor (new session, new sequence) | {warm_render:.2f} s |")
+    print(f"| **Step / floor's Step** (target ≤ {STEP_TARGET}×) | {step_ratio:.2f}× |")
+    print(f"| first render of the trivial app, for scale | {trivial_render:.2f} s |")
     print(f"| floor: first render of the one-chart page, a later visitor | {floor_render:.2f} s |")
+    print(f"| first render of /explorer, a later visitor (new session, new sequence) | {warm_render:.2f} s |")
+    print(f"| **first render / floor's** (target ≤ {RENDER_TARGET}×) | {render_ratio:.2f}× |")
+    print(f"| first render of /explorer, first visitor (server healthy → page drawn, weights chart included) | {first_render:.2f} s |")
     print(f"| smooth playback, T = 256, d = 32: the player's Play at its fastest (frames drawn per second) | {fps:.0f} frames/s |")
     print(f"| (plotly.js alone animating every frame back to back) | {raw_fps:.0f} frames/s |")
-    ok = ratio <= 3 and first_render < 3 and fps >= 30
-    print(f"\n{'PASS' if ok else 'FAIL'}: step ≤ 3× trivial, first render < 3 s, smooth playback ≥ 30 frames/s")
+    checks = [(step_ratio <= STEP_TARGET, f"Explorer Step = {step_ratio:.2f}× the floor's (target ≤ {STEP_TARGET}×)"),
+              (render_ratio <= RENDER_TARGET, f"first render of /explorer = {render_ratio:.2f}× the floor's (target ≤ {RENDER_TARGET}×)"),
+              (fps >= FPS_TARGET, f"smooth playback {fps:.0f} frames/s (target ≥ {FPS_TARGET})")]
+    print()
+    for passed, text in checks:
+        print(f"{'PASS' if passed else 'FAIL'}: {text}")
+    ok = all(passed for passed, _ in checks)
     return 0 if ok else 1
 
 

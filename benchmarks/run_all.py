@@ -2,8 +2,8 @@
 
     make bench            # or: PYTHONPATH=. .venv/bin/python benchmarks/run_all.py [--quick]
 
-The load test (20 browser sessions) is a pytest test marked slow; it is run here too and writes its
-figures to artifacts/load_test.txt.
+The load benchmark (20 browser sessions against one user) runs last; --quick leaves it and the programmer
+training out.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ def main() -> int:
     ]
     if not a.quick:
         jobs.append(("programmer training", [py, "benchmarks/bench_programmer.py"]))
-        jobs.append(("load test (20 sessions) and memory per session",
-                     [py, "-m", "pytest", "tests/browser/test_load.py", "-q", "-s", "-p", "no:xdist", "-m", "slow"]))
+        jobs.append(("load: 20 sessions against one user", [py, "benchmarks/bench_load.py"]))
     rows = [run(name, argv) for name, argv in jobs]
     print("\n| benchmark | exit | seconds | verdicts |\n|---|---:|---:|---|")
     for name, rc, sec, verdicts in rows:

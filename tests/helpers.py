@@ -68,10 +68,32 @@ def open_page(page: str, timeout: float = 120, **params: Any):
     return at.run()
 
 
+FALLBACK = "Something went wrong"
+"""The app's last-line-of-defence message (app/layout.guarded): a test that meets it has found a bug."""
+
+
+def page_texts(at: Any) -> list[str]:
+    """The text of every element of an AppTest run (main area and sidebar), in order."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        for attr in ("value", "label", "body"):
+            v = getattr(node, attr, None)
+            if isinstance(v, str):
+                out.append(v)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
 def no_errors(at: Any) -> None:
-    """No exception box and no st.error on the page."""
+    """No exception box, no st.error, and the app's generic fallback message nowhere on the page."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+    fallback = [t for t in page_texts(at) if FALLBACK in t]
+    assert not fallback, fallback
 
 
 def chart(at: Any, key: str) -> dict:

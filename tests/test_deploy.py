@@ -4,9 +4,12 @@ commands, the Makefile targets they name, and the rule table generated from the 
 from __future__ import annotations
 
 import ast
+import os
 import re
-import shlex
+import subprocess
 from pathlib import Path
+
+import pytest
 
 import fwp_core.registry as registry
 
@@ -79,9 +82,33 @@ def test_readme_starts_with_the_two_commands_and_make_has_them() -> None:
     assert commands == ["make run", "make test"]
     targets = re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), flags=re.M)
     assert "run" in targets and "test" in targets
-    ci = (ROOT / ".ci/run").read_text()
-    assert "make test" in ci and "chromium-driver" in ci
-    assert shlex.split("bash .ci/run")
+    ci = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines() if not line.lstrip().startswith("#")]
+    assert ci.index("scripts/install-browser") < ci.index("make test")  # CI and make test install Chromium one way
+    recipe = re.search(r"^test:.*?\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), flags=re.M).group(1)
+    assert recipe.strip().splitlines()[0].strip() == "scripts/install-browser"
+    assert "not browser" not in recipe  # make test never leaves the browser tests out; make test-fast does, on purpose
+    assert '"$APT_GET" install -y -q chromium chromium-driver' in (ROOT / "scripts/install-browser").read_text()
+
+
+def test_install_browser_stops_with_the_command_to_run_where_it_cannot_install(tmp_path) -> None:
+    env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium"), "APT_GET": str(tmp_path / "no-apt-get")}
+    proc = subprocess.run(["bash", str(ROOT / "scripts/install-browser")], env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "sudo scripts/install-browser" in proc.stderr and "make test-fast" in proc.stderr
+    present = tmp_path / "chromium"
+    present.write_text("#!/bin/sh\n")
+    present.chmod(0o755)
+    ok = subprocess.run(["bash", str(ROOT / "scripts/install-browser")], env={**env, "CHROMIUM": str(present)},
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0 and not ok.stderr
+
+
+def test_browser_tests_fail_rather_than_skip_without_chromium(monkeypatch) -> None:
+    from tests.browser import conftest as browser_conftest
+
+    monkeypatch.setattr(browser_conftest, "CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match="sudo scripts/install-browser"):
+        browser_conftest.require_chromium()
 
 
 def test_readme_rule_table_is_generated_from_the_registry() -> None:

@@ -16,7 +16,6 @@ from tests.helpers import decode, figure_specs, no_errors, open_page, trace_name
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
-torch.set_num_threads(1)  # one xdist worker per core
 
 
 def forms(**params: str) -> AppTest:

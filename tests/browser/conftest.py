@@ -1,7 +1,9 @@
 """Browser-test fixtures: one app server (`python -m app.serve`, as `make run` starts it) on a free port and Debian's Chromium through Playwright.
 
 All browser tests share one xdist group, so one worker owns the server and the browser. Chromium is
-never downloaded: where /usr/bin/chromium is missing the tests are skipped locally and fail in CI.
+never downloaded: where /usr/bin/chromium is missing every browser test fails, naming the script that
+installs it (``make test`` runs that script first). To leave the browser tests out on purpose, deselect
+them: ``make test-fast`` (``-m "not browser"``).
 """
 
 from __future__ import annotations
@@ -33,9 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
-    # slow tests (the 20-session load test) last; `make test` runs them in a pytest run of their own after the
-    # parallel one, since an xdist worker still busy with other tests would skew the load test's two phases
-    items[:] = sorted(items, key=lambda it: it.get_closest_marker("slow") is not None)
 
 
 def free_port() -> int:
@@ -84,12 +83,16 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def require_chromium() -> None:
+    """Fail (never skip) where Debian's Chromium is missing, saying how to install it."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install it with `sudo scripts/install-browser` (Debian's chromium), "
+                    "or leave the browser tests out on purpose with `make test-fast`", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium to run browser tests)")
+    require_chromium()
     proc, base = start_server()
     yield base
     stop_server(proc)
@@ -127,7 +130,12 @@ def wait_idle(page, timeout_ms: int = 30000) -> None:
 
 
 def errors_on(page) -> list[str]:
-    return [e.inner_text() for e in page.query_selector_all(ERROR_SELECTOR)]
+    """Exception boxes and st.error texts on the page, and the app's generic fallback message anywhere in it."""
+    from tests.helpers import FALLBACK
+
+    found = [e.inner_text() for e in page.query_selector_all(ERROR_SELECTOR)]
+    body = page.inner_text("body")
+    return found + ([f"the page shows the fallback: {body[body.index(FALLBACK):][:200]}"] if FALLBACK in body else [])
 
 
 def plotly_traces(page, chart_key: str, timeout_ms: int = 20000) -> list[dict]:

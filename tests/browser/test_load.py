@@ -1,184 +1,38 @@
-"""Many users: 20 concurrent browser sessions (Playwright contexts) each stepping its own rule and sequence.
+"""Many users: 20 concurrent browser sessions (Playwright contexts), each stepping its own rule and sequence.
 
-Asserted: every session sees only its own state (its rule, its T and its own W_t, checked against the
-core), no session shows an error, and the server's p95 step latency with 20 sessions stays within 3x the
-single-user figure. The server's step latency is its own time per Step click (the app logs every run of the
-stepping fragment with FWP_LOG_LEVEL=DEBUG; the run that is part of each page load is not a step and is left
-out). The clients (Chromium, Playwright's driver and this test's loop) run on the same 2 cores as the server,
-in the SCHED_IDLE class: in a classroom each browser has its own machine, so here the server must win every
-contest for a core; the latency the starved browsers see is reported (printed and written to
-artifacts/load_test.txt) with the server's memory per session, not asserted. Sessions step like students
-do, with a think time between clicks. Marked slow: ``make test`` (and so CI) runs it on its own, after the
-rest of the suite has finished, so that both phases measure an otherwise idle machine."""
+Asserted, all of it exact: every session sees only its own state (its rule, its T and its own W_t, checked
+against the core at every step), no session shows an error, the server runs the Explorer's stepper exactly
+once per page load and once per click (a redundant rerun would show), and the server's memory grows by at
+most MAX_MB_PER_SESSION per session. Nothing here is timed: the server's p95 step time with 20 sessions
+against one user is a benchmark (benchmarks/bench_load.py, `make bench`), since on a shared 2-core machine a
+timing is noise at this scale and would make the suite a coin toss.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import os
-from concurrent.futures import ThreadPoolExecutor
-import random
-import re
-import statistics
-from pathlib import Path
+from tests.browser.conftest import require_chromium, start_server, stop_server
+from tests.browser.loadgen import N_SESSIONS, STEPS, drive, rss_mb, run_async, stepper_run_times
 
-import numpy as np
-import pytest
-
-import fwp_core
-from app.compute import ExplorerConfig
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, start_server, stop_server
-from tests.helpers import decode, expected_trace
-
-pytestmark = pytest.mark.slow
-N_SESSIONS = int(os.environ.get("FWP_LOAD_SESSIONS", "20"))
-STEPS = 4
-SINGLE_RUNS, SINGLE_STEPS = 5, 8  # the one-user baseline: 40 steps, so that its p95 is not just its maximum
-THINK_S = (3.0, 6.0)  # seconds between a student's clicks
-RULES = [r for r in fwp_core.rule_names() if r != "oja"]  # Oja needs a small β on these values
-IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset?.testScriptState === 'notRunning'"
-CAPTION = ("(txt) => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some(e => e.innerText.trim() === txt)"
-           f" && ({IDLE})()")
+MAX_MB_PER_SESSION = 25.0
+"""A session holds its page state and a few small figures; a session that kept whole traces or figures per step
+would pass this bound within 20 sessions × 5 steps."""
 
 
-def config(i: int) -> ExplorerConfig:
-    rule = RULES[i % len(RULES)]
-    return ExplorerConfig(rule=rule, hparams=tuple(sorted(fwp_core.registry.resolve_hparams(rule).items())),
-                          sequence="overwrite", T=10 + i, d_k=8, d_v=8, seed=i, beta=0.5)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def weights_z(page) -> np.ndarray:
-    data = await page.evaluate(
-        "() => { const d = document.querySelector('.st-key-weights .js-plotly-plot');"
-        " const t = d.data.find(t => t.name === 'W_t'); return t.z; }")
-    return decode(data)
-
-
-async def open_session(browser, base: str, i: int):
-    """Open the Explorer for session i and wait until it has drawn (the ramp-up, not measured)."""
-    cfg = config(i)
-    ctx = await browser.new_context(viewport={"width": 1200, "height": 800})
-    page = await ctx.new_page()
-    await page.goto(f"{base}/explorer?rule={cfg.rule}&sequence=overwrite&T={cfg.T}&d_k=8&d_v=8&seed={i}&beta=0.5&t=1",
-                    timeout=180000)
-    await page.wait_for_function(CAPTION, arg=f"t = 1 / {cfg.T}", timeout=180000, polling=100)
-    await page.wait_for_selector(".st-key-weights .js-plotly-plot", state="attached", timeout=180000)
-    return ctx, page
-
-
-async def step_session(page, i: int, out: dict, think: tuple[float, float], trace, steps: int) -> None:
-    """Step session i ``steps`` times with a student's think time, checking it sees its own state (``trace``)."""
-    cfg = config(i)
-    rng = random.Random(i)
-    for t in range(2, 2 + steps):
-        await asyncio.sleep(rng.uniform(*think))
-        t0 = asyncio.get_running_loop().time()
-        await page.get_by_role("button", name="Step").first.click()
-        await page.wait_for_function(CAPTION, arg=f"t = {t} / {cfg.T}", timeout=120000, polling=10)
-        out["latency"].append((asyncio.get_running_loop().time() - t0) * 1e3)
-        await page.wait_for_function(
-            "(t) => document.querySelector('.st-key-weights .js-plotly-plot')?.layout?.annotations?.some(a => a.text.includes(`step ${t}`))",
-            arg=t, timeout=60000, polling=20)
-        np.testing.assert_allclose(await weights_z(page), trace.weights[t].numpy(), atol=1e-5,
-                                   err_msg=f"session {i} ({cfg.rule}) saw someone else's W_{t}")
-    assert cfg.rule == "delta" or f"rule={cfg.rule}" in page.url
-    out["errors"].extend(await page.eval_on_selector_all(ERROR_SELECTOR, "els => els.map(e => e.innerText)"))
-
-
-async def drive(base: str, sessions: list[int], think: tuple[float, float] = THINK_S, steps: int = STEPS,
-                together: bool = True) -> dict:
-    """Ramp up every session (one per second), then let them all step concurrently, ``steps`` times each; or, not
-    ``together``, one session after the other (the one-user baseline), in the same browser."""
-    from playwright.async_api import async_playwright
-
-    out = {"latency": [], "errors": []}
-    traces = {i: expected_trace(config(i)) for i in sessions}  # before any clicking: the driver stays idle after
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-        async def ramp(k: int, i: int):
-            await asyncio.sleep(k * 1.0)
-            return await open_session(browser, base, i)
-
-        if together:
-            opened = await asyncio.gather(*(ramp(k, i) for k, i in enumerate(sessions)))
-            await asyncio.gather(*(step_session(page, i, out, think, traces[i], steps)
-                                   for (_, page), i in zip(opened, sessions)))
-            for ctx, _ in opened:
-                await ctx.close()
-        else:
-            for i in sessions:
-                ctx, page = await open_session(browser, base, i)
-                await step_session(page, i, out, think, traces[i], steps)
-                await ctx.close()
-        await browser.close()
-    return out
-
-
-def stepper_run_times(log: Path) -> list[float]:
-    """Server-side run times of the Explorer's stepping fragment (ms), in order, from the app's timing log: one
-    as part of each page load, then one per Step click."""
-    return [float(m) for m in re.findall(r"stepper ran in ([0-9.]+) ms", log.read_text())]
-
-
-def run_async(coro) -> dict:
-    """asyncio.run in a fresh thread (the sync Playwright of the other browser tests keeps a loop running here),
-    in the SCHED_IDLE scheduling class: the load generator runs on the server's own 2 cores, and the server, not
-    the 20 clients, is what this test measures (in a classroom every browser has its own machine). The class is
-    inherited by everything the thread starts — Playwright's driver and Chromium — so the server wins every
-    contest for a core; a plain ``nice`` would not hold, since Chromium resets its processes' nice values."""
-
-    def idle_run():
-        if hasattr(os, "SCHED_IDLE"):  # Linux (CI); elsewhere the clients compete with the server as they are
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only (Linux: per thread)
-        return asyncio.run(coro)
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(idle_run).result()
-
-
-def p95(xs: list[float]) -> float:
-    return float(np.percentile(xs, 95))
-
-
-def test_twenty_concurrent_sessions_are_isolated_and_fast_enough(tmp_path) -> None:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is missing")
+def test_twenty_concurrent_sessions_are_isolated_and_error_free(tmp_path) -> None:
+    require_chromium()
     log = tmp_path / "server.log"
     proc, base = start_server({"FWP_LOG_LEVEL": "DEBUG"}, log=log)
     try:
-        single = run_async(drive(base, list(range(SINGLE_RUNS)), think=(0.2, 0.5), steps=SINGLE_STEPS, together=False))
-        baseline_mem = rss_mb(proc.pid)  # after one session: imports and caches are warm
-        assert not single["errors"], single["errors"]
-        runs = stepper_run_times(log)
-        # one run of the stepper per page load and one per click, no more (a redundant rerun would show here)
-        assert len(runs) == SINGLE_RUNS * (1 + SINGLE_STEPS), len(runs)
-        single_server = [ms for k, ms in enumerate(runs) if k % (1 + SINGLE_STEPS)]  # the clicks, not the loads
+        warm = run_async(drive(base, [0], think=(0.2, 0.5), steps=2, together=False))  # imports and caches warm
+        assert not warm["errors"], warm["errors"]
+        assert len(stepper_run_times(log)) == 1 + 2
+        baseline_mem = rss_mb(proc.pid)
         many = run_async(drive(base, list(range(N_SESSIONS))))
         assert not many["errors"], many["errors"][:3]
         assert len(many["latency"]) == N_SESSIONS * STEPS
-        runs = stepper_run_times(log)[len(runs):]
-        assert len(runs) == N_SESSIONS * (1 + STEPS), len(runs)
-        many_server = runs[N_SESSIONS:]  # every session has loaded before any of them clicks
-        mem = rss_mb(proc.pid)
-        ratio = p95(many_server) / p95(single_server)
-        med = statistics.median
-        report = (
-            f"server step time p95: single user {p95(single_server):.0f} ms, {N_SESSIONS} sessions {p95(many_server):.0f} ms "
-            f"({ratio:.1f}x; medians {med(single_server):.0f} and {med(many_server):.0f} ms); "
-            f"in the browser (clients idle-class on the same 2 cores) p95: single {p95(single['latency']):.0f} ms, "
-            f"{N_SESSIONS} sessions {p95(many['latency']):.0f} ms (median {med(many['latency']):.0f}); "
-            f"server RSS {baseline_mem:.0f} → {mem:.0f} MB ({(mem - baseline_mem) / N_SESSIONS:.1f} MB per session)"
-        )
-        print(report)
-        (Path(__file__).resolve().parents[2] / "artifacts").mkdir(exist_ok=True)
-        (Path(__file__).resolve().parents[2] / "artifacts" / "load_test.txt").write_text(report + "\n")
-        assert ratio <= 3, report
+        runs = stepper_run_times(log)[3:]
+        assert len(runs) == N_SESSIONS * (1 + STEPS), f"{len(runs)} stepper runs for {N_SESSIONS} loads and {N_SESSIONS * STEPS} clicks"
+        growth = (rss_mb(proc.pid) - baseline_mem) / N_SESSIONS
+        assert growth <= MAX_MB_PER_SESSION, f"server memory grew {growth:.1f} MB per session (bound {MAX_MB_PER_SESSION})"
     finally:
         stop_server(proc)

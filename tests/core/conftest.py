@@ -12,7 +12,6 @@ import torch
 import fwp_core
 
 # pytest-xdist runs one process per core: one intra-op thread each avoids oversubscribing the CPUs
-torch.set_num_threads(1)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 ALL_RULES = fwp_core.rule_names()
