@@ -159,7 +159,7 @@ def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, 
     interleaved sub-steps, so only its token-level scores (first sub-step keys) are drawn. A diverged run
     is cut before its first bad step."""
     n = trace.valid_steps
-    keys = trace.keys.reshape(trace.T, -1, trace.keys.shape[-1])[:n, 0]  # (n, d_phi) first sub-step
+    keys = trace.token_keys[:n]  # (n, d_phi)
     scores = torch.tril(trace.queries[:n] @ keys.T).numpy()
     if form is None or fwp_core.get_spec(rule).substeps:
         return dict(scores=scores, attention=None, correction=None, pseudo_values=None)
@@ -179,8 +179,8 @@ def weights_figure_at(result: ExplorerResult, t: int, *, hover: bool = False, as
     if hover and W.shape[-2] * W.shape[-1] <= LIMITS.max_hover_cells:
         labels = figures.contribution_labels(trace.updates[:t].numpy(), result.tokens, t)
     return figures.weights_figure(
-        W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].reshape(-1, W.shape[-1])[0].numpy(),
-        query=trace.queries[i].numpy(), value=trace.values[i].reshape(-1, W.shape[-2])[0].numpy(),
+        W[t - 1], W[t] - W[t - 1], W[t], key=trace.token_keys[i].numpy(),
+        query=trace.queries[i].numpy(), value=trace.token_values[i].numpy(),
         retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=result.zmax, t=t, hover=labels,
         parallel_output=None if result.parallel_outputs is None else result.parallel_outputs[i], as_spec=as_spec,
         max_index_cells=LIMITS.max_hover_cells, colorbar=not as_spec,
@@ -199,7 +199,7 @@ def explain_divergence(result: ExplorerResult) -> str:
     trace = result.trace
     s = trace.diverged_at
     rule = fwp_core.make_rule(result.cfg.rule, **dict(result.cfg.hparams))
-    kn = float(torch.linalg.vector_norm(trace.keys[s - 1].reshape(-1, trace.keys.shape[-1])[0]))
+    kn = float(torch.linalg.vector_norm(trace.token_keys[s - 1]))
     b = float(trace.beta[s - 1].reshape(-1)[0])
     worst = None
     for t in range(1, s + 1):

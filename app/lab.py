@@ -176,6 +176,18 @@ class RuleRun:
     live: np.ndarray  # (T, T) bool: [t-1, i] pair i is stored (written and not yet overwritten) after step t
     metrics: dict[str, Any] = field(default_factory=dict)
     scale: float = 1.0  # softmax only
+    hparams: tuple[tuple[str, Any], ...] = ()  # the rule's hyper-parameters (its read may use them: ε)
+    read_extras: dict[str, np.ndarray] = field(default_factory=dict)  # besides W, what the read needs after each
+    # step t = 1..T, (T, ...) at index t − 1 (``Rule.read_states``): linear_attention's normaliser z
+
+    def read(self, t: int, keys: np.ndarray) -> np.ndarray:
+        """The rule's own read (``fwp_core.Rule.read``) of the memory after step t ≥ 1 with featured keys
+        (n, d_phi) -> (n, d_v): W_t φ(k), for linear_attention W_t φ(k) / (z_tᵀφ(k) + ε). Not for softmax."""
+        rule = fwp_core.make_rule(self.rule, **dict(self.hparams))
+        state = {"W": self.weights[t], **{name: x[t - 1] for name, x in self.read_extras.items()}}
+        with torch.no_grad():
+            r = rule.read({name: torch.from_numpy(np.asarray(x)) for name, x in state.items()}, torch.from_numpy(keys))
+        return r.numpy()
 
 
 @dataclass(frozen=True)
@@ -215,8 +227,9 @@ def softmax_reads(keys: np.ndarray, values: np.ndarray, reads: np.ndarray, n: in
 
 def recall_at(run: RuleRun, t: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs stored after step t (1-based steps at which they were written) and their relative recall errors
-    ‖v_i − W_t φ(k_i)‖ / ‖v_i‖ (softmax: read from the cache of the first t pairs): 0 is a perfect recall, 1 what
-    an empty memory returns. A diverged rule is read from its last finite state."""
+    ‖v_i − read_t(k_i)‖ / ‖v_i‖ with the rule's own read (``RuleRun.read``; softmax: read from the cache of the
+    first t pairs): 0 is a perfect recall, 1 what an empty memory returns. A diverged rule is read from its last
+    finite state."""
     tv = min(max(t, 1), run.keys.shape[0], run.valid)
     if tv < 1:
         return np.zeros(0, dtype=int), np.zeros(0)
@@ -224,7 +237,7 @@ def recall_at(run: RuleRun, t: int) -> tuple[np.ndarray, np.ndarray]:
     if run.weights is None:
         pred = softmax_reads(run.keys, run.values, run.keys[idx], tv, run.scale)
     else:
-        pred = run.keys[idx] @ run.weights[tv].T
+        pred = run.read(tv, run.keys[idx])
     err = np.linalg.norm(run.values[idx] - pred, axis=-1) / np.maximum(np.linalg.norm(run.values[idx], axis=-1), 1e-12)
     return idx + 1, err
 
@@ -297,10 +310,12 @@ def compare_result(cfg: CompareConfig) -> CompareResult:
             trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
         valid = trace.valid_steps
         W = trace.weights.numpy()
-        keys = trace.keys.reshape(T, -1, trace.keys.shape[-1])[:, 0].numpy()  # first sub-step key
-        values = trace.values.reshape(T, -1, trace.values.shape[-1])[:, 0].numpy()
+        keys = trace.token_keys.numpy()
+        values = trace.token_values.numpy()
+        extras = {name: x.numpy() for name, x in rule.read_states(trace).items() if name != "W"}
         run = RuleRun(label=label, rule=slot.rule, weights=W, keys=keys, values=values,
-                      retrieval_error=trace.retrieval_error.numpy(), diverged_at=trace.diverged_at, valid=valid, live=live)
+                      retrieval_error=trace.retrieval_error.numpy(), diverged_at=trace.diverged_at, valid=valid, live=live,
+                      hparams=slot.hparams, read_extras=extras)
         idx, final = recall_at(run, T)
         WT = torch.from_numpy(W[valid]).to(torch.float64)
         lo, hi = _eig_range(rule, trace, valid)
@@ -431,8 +446,9 @@ def recency(
     out = {}
     with torch.no_grad():
         for name in rules:
-            trace = _rule_with_gate(name, {}, gate).run(keys, keys, vals, beta=beta)
-            prof = metrics.recency_profile(trace).numpy()  # (seeds, n)
+            rule = _rule_with_gate(name, {}, gate)
+            trace = rule.run(keys, keys, vals, beta=beta)
+            prof = metrics.recency_profile(rule, trace).numpy()  # (seeds, n)
             ok = np.isfinite(prof).all(axis=0)
             if trace.diverged_at is not None:
                 out[name] = (np.zeros(0), np.zeros(0), trace.diverged_at)
@@ -449,12 +465,12 @@ def overwrite_demo(d_k: int, d_v: int, beta: float, seed: int = 0) -> dict[str, 
     k = _unit(torch.randn(1, d_k, generator=g, dtype=torch.float64)).expand(2, d_k)
     v = torch.randn(2, d_v, generator=g, dtype=torch.float64)
     with torch.no_grad():
-        add = fwp_core.make_rule("hebbian").run(k, k, v)
-        dl = fwp_core.make_rule("delta").run(k, k, v, beta=beta)
-    return {
-        "v1": v[0].numpy(), "v2": v[1].numpy(), "v1+v2": (v[0] + v[1]).numpy(),
-        "additive read": (add.weights[-1] @ k[0]).numpy(), "delta read": (dl.weights[-1] @ k[0]).numpy(),
-    }
+        reads = {}
+        for label, name, b in (("additive read", "hebbian", 1.0), ("delta read", "delta", beta)):
+            rule = fwp_core.make_rule(name)
+            trace = rule.run(k, k, v, beta=b)
+            reads[label] = rule.read(trace.final_state, trace.keys[:1])[0].numpy()  # the rule's read with φ(k)
+    return {"v1": v[0].numpy(), "v2": v[1].numpy(), "v1+v2": (v[0] + v[1]).numpy(), **reads}
 
 
 # ---------------------------------------------------------------------------------------------- forms

@@ -413,11 +413,20 @@ class ExplorerCtx:
 
     def key(self) -> np.ndarray:
         tr = self.res.trace
-        return tr.keys[self.i].reshape(-1, tr.keys.shape[-1])[0].numpy().astype(float)
+        return tr.token_keys[self.i].numpy().astype(float)
 
     def value(self) -> np.ndarray:
         tr = self.res.trace
-        return tr.values[self.i].reshape(-1, tr.values.shape[-1])[0].numpy().astype(float)
+        return tr.token_values[self.i].numpy().astype(float)
+
+    def read(self, keys: np.ndarray) -> np.ndarray:
+        """The rule's own read (``fwp_core.Rule.read``) of the memory after step t, in float64: featured keys
+        (n, d_phi) -> (n, d_v)."""
+        rule = fwp_core.make_rule(self.res.cfg.rule, **dict(self.res.cfg.hparams))
+        states = rule.read_states(self.res.trace)
+        state = {name: x[self.i].to(torch.float64) for name, x in states.items()}
+        with torch.no_grad():
+            return rule.read(state, torch.from_numpy(np.asarray(keys, dtype=float))).numpy()
 
     def eig(self) -> np.ndarray:
         ev = compute.eigenvalues_at(self.res, self.t)
@@ -431,8 +440,8 @@ def _explorer_ctx(params: Mapping[str, Any]) -> ExplorerCtx:
 
 
 E = "explorer"
-quantity("retrieval_error", E, "retrieval error ‖v_t − W_{t−1}φ(k_t)‖")(lambda c: float(c.res.trace.retrieval_error[c.i]))
-quantity("retrieved_norm", E, "‖r_t‖ = ‖W_{t−1}φ(k_t)‖")(lambda c: float(np.linalg.norm(c.res.trace.retrieved[c.i].numpy())))
+quantity("retrieval_error", E, "retrieval error ‖v_t − r_t‖ (r_t: the rule's read before the write)")(lambda c: float(c.res.trace.retrieval_error[c.i]))
+quantity("retrieved_norm", E, "‖r_t‖, the read before the write (W_{t−1}φ(k_t); linear_attention: normalised)")(lambda c: float(np.linalg.norm(c.res.trace.retrieved[c.i].numpy())))
 quantity("value_norm", E, "‖v_t‖")(lambda c: float(np.linalg.norm(c.value())))
 quantity("key_norm", E, "‖φ(k_t)‖")(lambda c: float(np.linalg.norm(c.key())))
 quantity("beta_now", E, "β_t")(lambda c: float(c.res.trace.beta[c.i].reshape(-1)[0]))
@@ -448,11 +457,10 @@ quantity("mean_retrieval_error", E, "mean retrieval error over all steps")(
     lambda c: float(np.mean(c.res.trace.retrieval_error[: c.res.valid].numpy())))
 
 
-@quantity("stored_error", E, "relative error of the pair written at t, read from W_t")
+@quantity("stored_error", E, "relative error of the pair written at t, read from the memory after step t")
 def _stored_error(c: ExplorerCtx) -> float:
-    W = c.res.trace.weights[c.t].numpy().astype(float)
     v = c.value()
-    return float(np.linalg.norm(v - W @ c.key()) / max(np.linalg.norm(v), 1e-12))
+    return float(np.linalg.norm(v - c.read(c.key()[None])[0]) / max(np.linalg.norm(v), 1e-12))
 
 
 @quantity("parallel_diff", E, "max |y_t recurrent − y_t parallel|")
@@ -470,14 +478,13 @@ def _key_overlap(c: ExplorerCtx) -> float:
     return float(np.abs(K @ c.key()).max())
 
 
-@quantity("recall_error_final", E, "mean relative recall error of the pairs written so far, read from W_t")
+@quantity("recall_error_final", E, "mean relative recall error of the pairs written so far, read from the memory after step t")
 def _recall_final(c: ExplorerCtx) -> float:
     tr = c.res.trace
     K = tr.keys.reshape(c.res.T, -1, tr.keys.shape[-1])[: c.t, 0].numpy().astype(float)
     V = tr.values.reshape(c.res.T, -1, tr.values.shape[-1])[: c.t, 0].numpy().astype(float)
     live = lab.stored_pairs(K, tr.beta.reshape(c.res.T, -1)[: c.t, 0].numpy())[-1]
-    W = tr.weights[c.t].numpy().astype(float)
-    err = np.linalg.norm(V[live] - K[live] @ W.T, axis=1) / np.maximum(np.linalg.norm(V[live], axis=1), 1e-12)
+    err = np.linalg.norm(V[live] - c.read(K[live]), axis=1) / np.maximum(np.linalg.norm(V[live], axis=1), 1e-12)
     return float(err.mean()) if err.size else 0.0
 
 

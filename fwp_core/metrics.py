@@ -11,22 +11,23 @@ from .features import FeatureMap
 from .registry import make_rule
 from .rules.base import Rule
 from .sequences import _gen, _unit, correlated_keys
-from .trace import Trace
+from .trace import State, Trace
 
 KEY_TYPES: tuple[str, ...] = ("random", "orthogonal", "correlated", "repeated")
 
 
-def recall_errors(W: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """‖v_i − W φ(k_i)‖ for every stored pair: W (..., d_v, d_phi), keys (..., N, d_phi), values (..., N, d_v) -> (..., N)."""
-    return torch.linalg.vector_norm(values - keys @ W.transpose(-1, -2), dim=-1)
+def recall_errors(rule: Rule, state: State, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """‖v_i − read(k_i)‖ for every stored pair, with the rule's own read (``Rule.read``: W φ(k_i); for
+    linear_attention W φ(k_i) / (zᵀφ(k_i) + ε)). state: ``"W"`` (..., d_v, d_phi) and the rule's extras;
+    keys: featured, (..., N, d_phi); values: (..., N, d_v) -> (..., N)."""
+    return torch.linalg.vector_norm(values - rule.read(state, keys), dim=-1)
 
 
-def trace_recall_errors(trace: Trace, relative: bool = False) -> torch.Tensor:
-    """Recall error of every pair written in the trace, read from the final memory W_T: (..., T)."""
-    keys, values = trace.keys, trace.values
-    if values.dim() == trace.outputs.dim() + 1:  # delta_product: each token's first sub-step pair
-        keys, values = keys[..., 0, :], values[..., 0, :]
-    err = recall_errors(trace.weights[..., -1, :, :], keys, values)
+def trace_recall_errors(rule: Rule, trace: Trace, relative: bool = False) -> torch.Tensor:
+    """‖v_i − read_T(k_i)‖ of every pair written in the trace, read from the final state with the rule's read
+    (``relative``: divided by ‖v_i‖): (..., T). delta_product: each token's first sub-step pair."""
+    values = trace.token_values
+    err = recall_errors(rule, trace.final_state, trace.token_keys, values)
     if relative:
         err = err / torch.linalg.vector_norm(values, dim=-1).clamp_min(1e-12)
     return err
@@ -101,8 +102,9 @@ def capacity_curve(
     rho: float = 0.5, beta: float = 1.0, seed: int = 0, hparams: dict | None = None,
 ) -> CapacityCurve:
     """Write n_max key/value pairs once (batched over seeds: one ``run`` for all), and after each write N
-    query every key written so far: mean relative recall error ‖v_i − W_N φ(k_i)‖/‖v_i‖ over the pairs
-    still meant to be stored (for repeated keys, the latest value of each key)."""
+    query every key written so far: mean relative recall error ‖v_i − read_N(k_i)‖/‖v_i‖ over the pairs
+    still meant to be stored (for repeated keys, the latest value of each key). read_N is the rule's own read
+    (``Rule.read``) of the state after N writes: W_N φ(k_i), normalised by z_N for linear_attention."""
     if not (isinstance(n_max, int) and 1 <= n_max <= 4096):
         raise ValueError(f"n_max must be an integer in [1, 4096], got {n_max!r}")
     if not (isinstance(seeds, int) and 1 <= seeds <= 256):
@@ -113,7 +115,7 @@ def capacity_curve(
     vals = torch.randn(seeds, n_max, d_v, generator=g, dtype=torch.float64)
     trace = r.run(keys, keys, vals, beta=beta)  # (seeds, n_max+1, d_v, d_phi)
     fk = trace.keys  # (seeds, n_max, d_phi)
-    pred = fk.unsqueeze(1) @ trace.weights[:, 1:].transpose(-1, -2)  # (seeds, N, n_max, d_v): W_N φ(k_i)
+    pred = r.read(r.read_states(trace), fk.unsqueeze(1))  # (seeds, N, n_max, d_v): read_N(φ(k_i))
     err = torch.linalg.vector_norm(vals.unsqueeze(1) - pred, dim=-1) / torch.linalg.vector_norm(vals, dim=-1).unsqueeze(1)
     # pair i counts at N if it was written by N and is the latest write of its key
     pos = torch.arange(n_max)
@@ -134,6 +136,6 @@ def additive_theory(n: np.ndarray, d_k: int) -> np.ndarray:
     return np.sqrt((np.asarray(n, dtype=float) - 1.0) / d_k)
 
 
-def recency_profile(trace: Trace) -> torch.Tensor:
-    """Relative recall error of each pair at the end, indexed by age (0 = newest): (..., T)."""
-    return torch.flip(trace_recall_errors(trace, relative=True), dims=[-1])
+def recency_profile(rule: Rule, trace: Trace) -> torch.Tensor:
+    """Relative recall error of each pair at the end (the rule's read), indexed by age (0 = newest): (..., T)."""
+    return torch.flip(trace_recall_errors(rule, trace, relative=True), dims=[-1])

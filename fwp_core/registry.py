@@ -63,12 +63,14 @@ class HParam:
 
 
 COMMON: tuple[HParam, ...] = (
-    HParam("feature_map", "identity", "choice", choices=FEATURE_MAPS, help="φ applied to keys and queries"),
+    HParam("feature_map", "identity", "choice", choices=FEATURE_MAPS,
+           help="φ applied to keys and queries; favor = FAVOR+ (orthogonal positive random features, Choromanski et al. 2021)"),
     HParam("normalize", "none", "choice", choices=NORMALIZATIONS, help="normalisation after φ"),
     HParam("scale", 1.0, "float", 0.0, 1e6, low_open=True, help="multiplies φ(q)"),
     HParam("nu", 1, "int", 1, 8, help="DPFP order ν (d_phi = 2·d_k·ν)"),
-    HParam("m", 64, "int", 1, 4096, help="FAVOR+ random features"),
-    HParam("seed", 0, "int", 0, 2**31 - 1, help="FAVOR+ projection seed"),
+    HParam("m", 64, "int", 1, 4096,
+           help="number m of FAVOR+ random features (orthogonal positive random features, Choromanski et al. 2021)"),
+    HParam("seed", 0, "int", 0, 2**31 - 1, help="seed of the FAVOR+ orthogonal random projection"),
 )
 
 
@@ -85,6 +87,7 @@ class RuleSpec:
     hparams: tuple[HParam, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)  # overrides of COMMON defaults
     family: str = "additive"  # "additive", "delta" or "other": which matrices the app shows
+    read_latex: str = r"W_{t-1}\phi(k_t)"  # the read r_t before the write (``Rule.read``); indices _{t-1} and k_t
 
     @property
     def has_parallel(self) -> bool:
@@ -122,6 +125,7 @@ RULES: dict[str, RuleSpec] = {
             r"y_t = \frac{W_t \phi(q_t)}{z_t^\top \phi(q_t) + \varepsilon}",
             r"Y = \mathrm{rownorm}\big((QK^\top \odot M)\,\mathrm{diag}(\beta)\big)\,V",
             hparams=(_EPS,), defaults={"feature_map": "elu1"},
+            read_latex=r"\frac{W_{t-1}\phi(k_t)}{z_{t-1}^\top \phi(k_t) + \varepsilon}",
         ),
         RuleSpec(
             "decay", Decay, "Decay (constant γ)", "fixed forgetting (RetNet)",
@@ -152,7 +156,7 @@ RULES: dict[str, RuleSpec] = {
             defaults={"normalize": "l2"}, family="delta",
         ),
         RuleSpec(
-            "delta_product", DeltaProduct, "DeltaProduct (n_h sub-steps)", "several Householder reflections per token",
+            "delta_product", DeltaProduct, "DeltaProduct (n_h sub-steps)", "n_h generalised Householder factors per token (projections at β = 1, reflections at β = 2)",
             r"W_{t,j} = W_{t,j-1} + \beta_{t,j}\big(v_{t,j} - W_{t,j-1}\phi(k_{t,j})\big)\phi(k_{t,j})^\top,\; j = 1..n_h",
             r"\text{delta over the interleaved sub-steps, read every } n_h\text{-th output}",
             defaults={"normalize": "l2"}, family="delta",

@@ -17,7 +17,7 @@ class StepRecord:
 
     weights: torch.Tensor  # (..., d_v, d_phi)  W_t
     update: torch.Tensor  # (..., d_v, d_phi)  W_t - W_{t-1}
-    retrieved: torch.Tensor  # (..., d_v)  W_{t-1} φ(k_t), read before the write
+    retrieved: torch.Tensor  # (..., d_v)  r_t = Rule.read(state_{t-1}, φ(k_t)), read before the write
     output: torch.Tensor  # (..., d_v)  read-out after the write
     retrieval_error: torch.Tensor  # (...,)  ||v_t - retrieved||
     key: torch.Tensor  # (..., d_phi) φ(k_t)  ((..., n_h, d_phi) for delta_product)
@@ -39,9 +39,9 @@ class Trace:
 
     rule: str
     weights: torch.Tensor  # (..., T+1, d_v, d_phi)
-    retrieved: torch.Tensor  # (..., T, d_v)
+    retrieved: torch.Tensor  # (..., T, d_v)    r_t: the rule's read (Rule.read) with φ(k_t) before the write
     outputs: torch.Tensor  # (..., T, d_v)
-    retrieval_error: torch.Tensor  # (..., T)
+    retrieval_error: torch.Tensor  # (..., T)        e_t = ‖v_t − r_t‖
     keys: torch.Tensor  # (..., T, d_phi)    ((..., T, n_h, d_phi) for delta_product)
     queries: torch.Tensor  # (..., T, d_phi)
     values: torch.Tensor  # (..., T, d_v)     ((..., T, n_h, d_v) for delta_product)
@@ -49,12 +49,22 @@ class Trace:
     gate: torch.Tensor | None  # (..., T) or (..., T, d_phi); None where the rule had no gate
     diverged_at: int | None
     final_state: State
-    aux: dict[str, torch.Tensor] = field(default_factory=dict)  # rule-specific per-step records
+    aux: dict[str, torch.Tensor] = field(default_factory=dict)  # per-step records: rls "gain" P_tφ(k_t), linear_attention "z" z_t
 
     @property
     def updates(self) -> torch.Tensor:
         """(..., T, d_v, d_phi): W_t − W_{t−1}, everything the step changed (derived, not stored)."""
         return self.weights[..., 1:, :, :] - self.weights[..., :-1, :, :]
+
+    @property
+    def token_keys(self) -> torch.Tensor:
+        """(..., T, d_phi): each token's key; for delta_product its first sub-step's, the one ``retrieved`` reads."""
+        return self.keys[..., 0, :] if self.keys.dim() == self.outputs.dim() + 1 else self.keys
+
+    @property
+    def token_values(self) -> torch.Tensor:
+        """(..., T, d_v): each token's value; for delta_product its first sub-step's (compared with ``retrieved``)."""
+        return self.values[..., 0, :] if self.values.dim() == self.outputs.dim() + 1 else self.values
 
     @property
     def T(self) -> int:

@@ -73,7 +73,8 @@ def fitted_seeds(cfg: dict, n: int, d_phi: int, what: str) -> int | None:
 st.title("Capacity")
 st.markdown(
     "Write **N** key/value pairs into an empty fast-weight memory, then query every stored key and measure the relative "
-    "recall error ‖v − W φ(k)‖ / ‖v‖ (0 = perfect, 1 = the memory returns nothing). With additive writes every stored "
+    "recall error ‖v − W φ(k)‖ / ‖v‖ (0 = perfect, 1 = the memory returns nothing), each memory read its own way: linear "
+    "attention divides its read by the normaliser, $W\\phi(k) / (z^\\top\\phi(k) + \\varepsilon)$. With additive writes every stored "
     "pair leaks into every read: $W k_j = v_j + \\sum_{i \\ne j} (k_i \\cdot k_j)\\, v_i$, so for N random unit keys in "
     "d_k dimensions the error grows like $\\sqrt{(N-1)/d_k}$."
 )

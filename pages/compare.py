@@ -283,8 +283,10 @@ table = pd.DataFrame(rows)
 num = st.column_config.NumberColumn
 st.dataframe(table, width="stretch", hide_index=True, column_config={
     "rule": st.column_config.TextColumn(width="medium", pinned=True),
-    "mean retrieval error": num(format="%.4f", help="mean over steps of ‖v_t − W_{t−1}φ(k_t)‖"),
-    "final recall error (relative)": num(format="%.4f", help="mean over the stored pairs of ‖v_i − W_T φ(k_i)‖ / ‖v_i‖: "
+    "mean retrieval error": num(format="%.4f", help="mean over steps of ‖v_t − r_t‖, r_t the rule's read with φ(k_t) before "
+                                "the write (W_{t−1}φ(k_t); linear attention divides by z_{t−1}ᵀφ(k_t) + ε)"),
+    "final recall error (relative)": num(format="%.4f", help="mean over the stored pairs of ‖v_i − read_T(φ(k_i))‖ / ‖v_i‖, the rule's "
+                                         "own read of the final memory: "
                                          "0 = perfect, 1 = what an empty memory returns"),
     "‖W_T‖_F": num(format="%.4f"), "effective rank": num(format="%.2f", help="exp(entropy of the normalised singular values)"),
     "min Re λ": num(format="%.3f", help=f"smallest real part of a transition eigenvalue (≤ {lab.MAX_EIG_STEPS} steps sampled)"),

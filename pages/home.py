@@ -20,7 +20,7 @@ def example() -> dict:
     rule = fwp_core.make_rule("hebbian")
     trace = rule.run(k, k, v)
     W = trace.weights[-1]
-    read = W @ k[2]
+    read = rule.read(trace.final_state, trace.keys[2:3])[0]  # the memory's read with key 3: W k₃
     q = k[2].expand(6, 8)  # query every position with key 3; the last row reads after all six writes
     attn = rule.parallel(q, k, v).outputs[-1]
     return dict(W=W.numpy(), k=k[2].numpy(), v=v[2].numpy(), read=read.numpy(), attn=attn.numpy(),

@@ -2,6 +2,7 @@ r"""Additive fast weights: purely Hebbian writes, optionally normalised or decay
 
 hebbian            W_t = W_{t-1} + β_t v_t k_tᵀ                 Y = (QKᵀ ⊙ M) diag(β) V
 linear_attention   as hebbian, z_t = z_{t-1} + β_t k_t,        y_t = W_t q_t / (z_tᵀ q_t + ε)
+                   its read is normalised too: r_t = W_{t-1} k_t / (z_{t-1}ᵀ k_t + ε)
 decay              W_t = γ W_{t-1} + β_t v_t k_tᵀ               A_ts = γ^{t−s} β_s q_t·k_s
 gated              W_t = α_t W_{t-1} + β_t v_t k_tᵀ             A_ts = (Π_{r=s+1..t} α_r) β_s q_t·k_s
 gla                W_t = W_{t-1} diag(a_t) + β_t v_t k_tᵀ       A_ts = β_s Σ_j q_tj k_sj Π_{r=s+1..t} a_rj
@@ -45,7 +46,7 @@ class Additive(Rule):
 
     def _step(self, state: State, q, k, v, beta, gate):
         W = state["W"]
-        r = mv(W, k)  # (..., d_v) read before the write
+        r = self._read_token(state, k)  # (..., d_v) read before the write: W_{t-1} φ(k_t)
         W_new = apply_gate(W, gate) + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k)
         return {"W": W_new}, r, mv(W_new, q), {}
 
@@ -144,11 +145,24 @@ class LinearAttention(Rule):
 
     def _step(self, state: State, q, k, v, beta, gate):
         W, z = state["W"], state["z"]
-        r = mv(W, k)
+        r = self._read_token(state, k)  # normalised read before the write, with z_{t-1}
         W_new = W + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k)
         z_new = z + beta.unsqueeze(-1) * k  # (..., d_phi)
         den = (z_new * q).sum(-1, keepdim=True) + float(self.hparams["eps"])
-        return {"W": W_new, "z": z_new}, r, mv(W_new, q) / den, {}
+        return {"W": W_new, "z": z_new}, r, mv(W_new, q) / den, {"z": z_new}
+
+    def read(self, state: State, phi_k: torch.Tensor) -> torch.Tensor:
+        """The normalised read, like the output: r = W φ(k) / (zᵀ φ(k) + ε).
+
+        state: ``"W"`` (..., d_v, d_phi) and ``"z"`` (..., d_phi); phi_k: (..., n, d_phi) -> (..., n, d_v).
+        From the empty memory (W = 0, z = 0) it reads 0.
+        """
+        den = phi_k @ state["z"].unsqueeze(-1) + float(self.hparams["eps"])  # (..., n, 1) = zᵀφ(k) + ε
+        return super().read(state, phi_k) / den
+
+    def read_states(self, trace: Trace) -> State:
+        """W_t (..., T, d_v, d_phi) and z_t (..., T, d_phi) after every step t = 1..T (z_t from ``trace.aux``)."""
+        return {**super().read_states(trace), "z": trace.aux["z"]}
 
     def _parallel(self, p: Prepared) -> ParallelForm:
         scores = causal_scores(p.q, p.k)

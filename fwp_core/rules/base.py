@@ -7,6 +7,10 @@ A concrete rule implements three hooks on *featured* inputs (φ already applied)
   parallel form exists;
 * ``transition(trace, t)``: the linear map the step applies to the old state, for eigenvalues.
 
+``read(state, φ(k))`` is the memory's read, W φ(k) unless a rule says otherwise (linear_attention
+divides by its normaliser). It is the one definition of a read: each step's ``retrieved`` and every recall
+metric go through it, with ``read_states(trace)`` giving the states after each step.
+
 ``run`` is literally the loop over ``_step``; ``step`` is one pass of the same code, so the two
 cannot drift apart.
 """
@@ -132,6 +136,25 @@ class Rule:
         self, state: State, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor, gate: torch.Tensor | None
     ) -> tuple[State, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         raise NotImplementedError
+
+    def read(self, state: State, phi_k: torch.Tensor) -> torch.Tensor:
+        """The memory's own read with n featured keys at once: r = W φ(k).
+
+        state: a state of this rule, ``"W"`` (..., d_v, d_phi) plus its extras; phi_k: (..., n, d_phi), the
+        leading axes broadcasting against the state's -> (..., n, d_v). Each step's ``retrieved`` (read with
+        φ(k_t) from the state before the write) and every recall metric use this method.
+        """
+        return (state["W"] @ phi_k.transpose(-1, -2)).transpose(-1, -2)
+
+    def _read_token(self, state: State, phi_k: torch.Tensor) -> torch.Tensor:
+        """``read`` with one key per batch element: phi_k (..., d_phi) -> (..., d_v)."""
+        return self.read(state, phi_k.unsqueeze(-2)).squeeze(-2)
+
+    def read_states(self, trace: Trace) -> State:
+        """What ``read`` needs of the state after every step t = 1..T, stacked on the time axis:
+        ``"W"`` (..., T, d_v, d_phi) (linear_attention adds ``"z"`` (..., T, d_phi)). Index t − 1 is the
+        memory after step t; a diverged element is NaN from its divergence on, like ``trace.weights``."""
+        return {"W": trace.weights[..., 1:, :, :]}
 
     def _parallel(self, p: Prepared) -> ParallelForm:
         raise NotImplementedError(f"{self.name} has no parallel form")

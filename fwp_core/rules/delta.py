@@ -52,7 +52,7 @@ class Delta(Rule):
 
     def _step(self, state: State, q, k, v, beta, gate):
         W = state["W"]
-        r = mv(W, k)  # (..., d_v) read before the write
+        r = self._read_token(state, k)  # (..., d_v) read before the write: W_{t-1} φ(k_t)
         Wg = apply_gate(W, gate)
         rg = r if gate is None else r * gate.unsqueeze(-1)
         eb = self._effective_beta(k, beta)
@@ -90,8 +90,9 @@ class Longhorn(Delta):
 
 
 class DeltaProduct(Rule):
-    """DeltaProduct: n_h delta sub-steps (Householder-like reflections) per token; the optional scalar
-    gate decays the memory once per token, before the first sub-step."""
+    """DeltaProduct: n_h delta sub-steps per token, each a generalised Householder factor I − β k kᵀ (a projection
+    at β = 1, a reflection at β = 2); the optional scalar gate decays the memory once per token, before the first
+    sub-step."""
 
     gate_kind = "scalar"
     substeps = True
@@ -99,7 +100,7 @@ class DeltaProduct(Rule):
     def _step(self, state: State, q, k, v, beta, gate):
         # k: (..., n_h, d_phi), v: (..., n_h, d_v), beta: (..., n_h)
         W = state["W"]
-        r = mv(W, k[..., 0, :])  # retrieval with the first sub-step's key, before any write
+        r = self._read_token(state, k[..., 0, :])  # read with the first sub-step's key, before any write
         W = apply_gate(W, gate)
         for j in range(k.shape[-2]):
             kj = k[..., j, :]

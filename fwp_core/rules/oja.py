@@ -20,7 +20,7 @@ class Oja(Rule):
 
     def _step(self, state: State, q, k, v, beta, gate):
         W = state["W"]
-        r = mv(W, k)
+        r = self._read_token(state, k)
         back = mv(W.transpose(-1, -2), v)  # (..., d_phi) = W_{t-1}ᵀ v_t
         W_new = W + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k - back)
         return {"W": W_new}, r, mv(W_new, q), {}

@@ -30,7 +30,7 @@ class RLS(Rule):
         denom = 1.0 + beta * (k * Pk).sum(-1)  # (...,)
         P_new = P - (beta / denom).unsqueeze(-1).unsqueeze(-1) * outer(Pk, Pk)
         gain = Pk / denom.unsqueeze(-1)  # P_t k_t
-        r = mv(W, k)
+        r = self._read_token(state, k)
         W_new = W + beta.unsqueeze(-1).unsqueeze(-1) * outer(v - r, gain)
         return {"W": W_new, "P": P_new}, r, mv(W_new, q), {"gain": gain}
 

@@ -31,7 +31,7 @@ class Titans(Rule):
 
     def _step(self, state: State, q, k, v, beta, gate):
         W, S = state["W"], state["S"]
-        r = mv(W, k)
+        r = self._read_token(state, k)
         eta = float(self.hparams["momentum"])
         S_new = eta * S - beta.unsqueeze(-1).unsqueeze(-1) * outer(r - v, k)
         W_new = gate.unsqueeze(-1).unsqueeze(-1) * W + S_new

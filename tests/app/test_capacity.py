@@ -14,7 +14,6 @@ from tests.helpers import chart, decode, figure_specs, no_errors, open_page, tra
 
 TIMEOUT = 120
 ROOT = Path(__file__).resolve().parents[2]
-torch.set_num_threads(1)  # one xdist worker per core
 
 
 def capacity(**params: str) -> AppTest:
@@ -121,3 +120,13 @@ def test_bad_input_is_reported() -> None:
     at = capacity(cap_rules="")
     assert not at.exception
     assert any("at least one rule" in w.value for w in at.warning)
+
+
+def test_linear_attention_is_read_with_its_normaliser() -> None:
+    """The page reads linear attention its own way, W φ(k) / (zᵀφ(k) + ε): one stored pair comes back exactly."""
+    at = capacity(cap_dk="8", cap_seeds="4", cap_rules=["linear_attention", "hebbian"])
+    no_errors(at)
+    n, la = curve(chart(at, "capacity"), "linear_attention")
+    assert n[0] == 1 and la[0] < 1e-3  # the unnormalised read W φ(k) was off by ≈ ‖φ(k)‖² here
+    expect = metrics.capacity_curve("linear_attention", d_k=8, d_v=32, n_max=32, seeds=4)
+    np.testing.assert_allclose(la, expect.mean, rtol=1e-9)

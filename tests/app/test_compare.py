@@ -17,7 +17,6 @@ from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, op
 
 TIMEOUT = 90
 ROOT = Path(__file__).resolve().parents[2]
-torch.set_num_threads(1)  # one xdist worker per core
 
 
 def compare(**params: str) -> AppTest:
@@ -191,3 +190,20 @@ def test_lab_pages_are_in_the_navigation() -> None:
         no_errors(at)
         assert at.title[0].value == title
         assert len(at.get("plotly_chart")) >= 3
+
+
+def test_linear_attention_recall_uses_its_normalised_read() -> None:
+    """Recall on the Compare page uses linear attention's own read, W_t φ(k) / (z_tᵀφ(k) + ε): after one write the
+    stored pair comes back exactly, and at the end every pair is read with the normaliser z_T = Σ_s φ(k_s)."""
+    at = compare(cmp1_rule="linear_attention", cmp_t="1")
+    no_errors(at)
+    recall = next(s for s in figure_specs(at) if s["layout"].get("title", {}).get("text", "").startswith("recall of every"))
+    y = decode(trace_named(recall, "1·linear_attention")["y"])
+    assert len(y) == 1 and y[0] < 1e-3  # the unnormalised read W_1 φ(k_1) = ‖φ(k_1)‖² v_1 was far off
+    hp = tuple(sorted(fwp_core.make_rule("linear_attention").hparams.items()))
+    cfg = lab.CompareConfig(slots=(lab.Slot("linear_attention", hp), lab.Slot("delta")), T=12, d_k=16, d_v=8)
+    run = lab.compare_result(cfg).runs[0]
+    idx, err = lab.recall_at(run, 12)
+    K, V = run.keys.astype(float), run.values.astype(float)  # φ(k_i) (β = 1) and v_i
+    read = (K[idx - 1] @ run.weights[12].astype(float).T) / (K[idx - 1] @ K.sum(0) + 1e-6)[:, None]
+    np.testing.assert_allclose(err, np.linalg.norm(V[idx - 1] - read, axis=1) / np.linalg.norm(V[idx - 1], axis=1), rtol=1e-4)

@@ -70,7 +70,8 @@ def test_batched_equals_one_element_at_a_time(name, device):
 
 @pytest.mark.parametrize("name", ALL_RULES)
 def test_trace_contract(name):
-    """Shapes; updates = Δweights; retrieved = W_{t−1}φ(k_t); e_t = ‖v_t − r_t‖; weights[0] = W_0."""
+    """Shapes; updates = Δweights; retrieved = W_{t−1}φ(k_t) (linear_attention: / (z_{t−1}ᵀφ(k_t) + ε));
+    e_t = ‖v_t − r_t‖; weights[0] = W_0."""
     s = fwp_core.RULES[name]
     T, d_k, d_v, batch = 7, 5, 3, (2,)
     rule, inp = make(name, T, d_k=d_k, d_v=d_v, batch=batch, seed=9)
@@ -95,8 +96,11 @@ def test_trace_contract(name):
     k_first = tr.keys[..., 0, :] if s.substeps else tr.keys
     v_first = inp["v"][..., 0, :] if s.substeps else inp["v"]
     r_hand = (tr.weights[:, :-1] @ k_first.unsqueeze(-1)).squeeze(-1)
-    assert_close(tr.retrieved, r_hand, 1e-12)
-    assert_close(tr.retrieval_error, (v_first - r_hand).norm(dim=-1), 1e-12)
+    if name == "linear_attention":  # the normalised read, with z_{t−1} = Σ_{s<t} β_s φ(k_s) (z_0 = 0: W_0 alone given)
+        z_prev = torch.cumsum(tr.beta.unsqueeze(-1) * tr.keys, dim=-2) - tr.beta.unsqueeze(-1) * tr.keys
+        r_hand = r_hand / ((z_prev * tr.keys).sum(-1, keepdim=True) + rule.hparams["eps"])
+    assert_close(tr.retrieved, r_hand, 1e-12, rel_to=r_hand)
+    assert_close(tr.retrieval_error, (v_first - r_hand).norm(dim=-1), 1e-12, rel_to=r_hand)
     # outputs: y_t = W_t φ(q_t) (linear_attention divides by z_tᵀφ(q_t) + ε, z_t = Σ β_s φ(k_s))
     y_hand = (tr.weights[:, 1:] @ tr.queries.unsqueeze(-1)).squeeze(-1)
     if name == "linear_attention":

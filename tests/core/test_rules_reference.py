@@ -45,6 +45,9 @@ def reference(name, hp, q, k, v, beta, alpha, W0):
             r = W @ kt[0]
         else:
             r = W @ kt
+        # ``retrieved`` is the model's own read: W k, except linear_attention's, normalised like its output
+        # with the z of before the write (z_0 = 0 here, so r_1 = W_0 k_1 / ε)
+        read = r / (z @ kt + hp["eps"]) if name == "linear_attention" else r
         if name in ("hebbian", "linear_attention"):
             W = W + bt * torch.outer(vt, kt)
         elif name in ("decay", "gated"):
@@ -80,7 +83,7 @@ def reference(name, hp, q, k, v, beta, alpha, W0):
             z = z + bt * kt
             y = y / (z @ qt + hp["eps"])
         Ws.append(W.clone())
-        rs.append(r)
+        rs.append(read)
         ys.append(y)
     return torch.stack(Ws), torch.stack(rs), torch.stack(ys)
 
