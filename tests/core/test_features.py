@@ -107,6 +107,108 @@ def test_favor_approximates_exp_dot_product():
     assert float((avg / exact - 1).abs().mean()) < 0.05
 
 
+def _blocks(omega: torch.Tensor) -> list[torch.Tensor]:
+    """The columns of ω (d, m) in FAVOR+ blocks of d (the last one truncated when d ∤ m)."""
+    d = omega.shape[0]
+    return [omega[:, i : i + d] for i in range(0, omega.shape[1], d)]
+
+
+@pytest.mark.parametrize(("d", "m"), ((1, 5), (3, 3), (3, 16), (8, 8), (8, 20), (8, 3), (16, 64)), ids=lambda v: str(v))
+def test_favor_projection_is_orthogonal_within_each_block(d, m):
+    """FAVOR+ draws ω in blocks of d exactly orthogonal directions; m need not be a multiple of d."""
+    omega = FeatureMap("favor", m=m, seed=11).projection(d, DT, "cpu")
+    assert omega.shape == (d, m)
+    assert bool(torch.isfinite(omega).all())
+    blocks = _blocks(omega)
+    assert len(blocks) == -(-m // d) and sum(b.shape[1] for b in blocks) == m
+    for b in blocks:
+        norms = b.norm(dim=0)
+        assert bool((norms > 0).all())
+        gram = b.T @ b / torch.outer(norms, norms)  # cosines between the block's ω
+        assert_close(gram, torch.eye(b.shape[1], dtype=DT), 1e-10)
+    if len(blocks) > 1 and d > 1:  # different blocks are independent draws, not one block repeated
+        a, b = blocks[0], blocks[1]
+        cos = (a.T @ b) / torch.outer(a.norm(dim=0), b.norm(dim=0))
+        assert float(cos.abs().max()) < 1 - 1e-6
+
+
+def test_favor_iid_gaussian_is_not_orthogonal():
+    """Sanity check of the test above: i.i.d. Gaussian ω (plain positive random features) fail it."""
+    b = torch.randn(8, 8, generator=torch.Generator().manual_seed(11), dtype=DT)
+    norms = b.norm(dim=0)
+    assert float((b.T @ b / torch.outer(norms, norms) - torch.eye(8, dtype=DT)).abs().max()) > 0.1
+
+
+def test_favor_lengths_are_chi_distributed_and_omega_is_marginally_standard_normal():
+    """Each ω is rescaled by an independent ‖g‖, g ~ N(0, I_d): lengths vary, with mean √2 Γ((d+1)/2)/Γ(d/2)."""
+    d, m = 8, 8 * 1000
+    omega = FeatureMap("favor", m=m, seed=3).projection(d, DT, "cpu")
+    lengths = omega.norm(dim=0)
+    mean_chi = math.sqrt(2) * math.exp(math.lgamma((d + 1) / 2) - math.lgamma(d / 2))  # ≈ 2.74 for d = 8
+    std_chi = math.sqrt(d - mean_chi**2)  # ≈ 0.49
+    assert float(lengths.std()) > 0.5 * std_chi  # not all equal (no fixed √d rescaling)
+    assert abs(float(lengths.mean()) / mean_chi - 1) < 0.03
+    assert abs(float(lengths.std()) / std_chi - 1) < 0.1
+    # marginally N(0, I): E[ω] = 0, E[ω ωᵀ] = I
+    assert float(omega.mean(dim=1).abs().max()) < 0.1
+    assert_close(omega @ omega.T / m, torch.eye(d, dtype=DT), 0.1)
+
+
+def test_favor_projection_is_deterministic_and_not_shared():
+    fm = FeatureMap("favor", m=20, seed=5)
+    a = fm.projection(8, DT, "cpu")
+    assert torch.equal(a, FeatureMap("favor", m=20, seed=5).projection(8, DT, "cpu"))
+    assert not torch.equal(a, FeatureMap("favor", m=20, seed=6).projection(8, DT, "cpu"))
+    assert torch.equal(fm.projection(8, torch.float32, "cpu"), a.to(torch.float32))  # one draw, cast
+    a.zero_()  # the caller owns its copy: the next call is unaffected
+    assert torch.equal(fm.projection(8, DT, "cpu"), FeatureMap("favor", m=20, seed=5).projection(8, DT, "cpu"))
+    assert bool((fm.projection(8, DT, "cpu") != 0).any())
+
+
+def _hypergeometric_1f1(a: float, b: float, x: float, terms: int = 200) -> float:
+    term = total = 1.0
+    for k in range(terms):
+        term *= (a + k) / (b + k) * x / (k + 1)
+        total += term
+    return total
+
+
+def test_favor_is_unbiased_and_orthogonality_lowers_the_mse():
+    """φ(x)·φ(y) estimates exp(x·y) without bias, and with orthogonal ω its mean squared error is lower than
+    with i.i.d. Gaussian ω of the same m (the point of FAVOR+, Choromanski et al. 2021).
+
+    With s = ‖x + y‖², the relative MSE of m i.i.d. features is (eˢ − 1)/m. Orthogonal ω in one block
+    (m = d) add the covariance of each pair, (m − 1)/m · (e⁻ˢ ₁F₁(d; d/2; s/2) − 1) < 0 (‖ωᵢ + ωⱼ‖² ~ χ²₂d
+    instead of 2χ²_d). At d = m = 8, s = 1.2 the ratio is ≈ 0.82. Fixed seeds: deterministic."""
+    d = m = 8
+    s = 1.2
+    gen = torch.Generator().manual_seed(1)
+    x, y = torch.randn(32, d, generator=gen, dtype=DT), torch.randn(32, d, generator=gen, dtype=DT)
+    c = (s / ((x + y) ** 2).sum(-1, keepdim=True)).sqrt()
+    x, y = c * x, c * y  # every pair has ‖x + y‖² = s
+    exact = torch.exp((x * y).sum(-1))
+
+    def phi(v, omega):  # the favor formula with a given ω (d, m)
+        return torch.exp(v @ omega - 0.5 * (v * v).sum(-1, keepdim=True)) / math.sqrt(m)
+
+    seeds = range(4000)
+    ort = torch.stack([(FeatureMap("favor", m=m, seed=k)(x) * FeatureMap("favor", m=m, seed=k)(y)).sum(-1) for k in seeds]) / exact
+    iid = []
+    for k in seeds:
+        omega = torch.randn(d, m, generator=torch.Generator().manual_seed(k), dtype=DT)
+        iid.append((phi(x, omega) * phi(y, omega)).sum(-1))
+    iid = torch.stack(iid) / exact
+    # unbiased: the average over seeds converges on exp(x·y)
+    assert float((ort.mean(0) - 1).abs().mean()) < 0.02
+    assert float((ort.mean(0) - 1).abs().max()) < 0.06
+    mse_ort, mse_iid = float(((ort - 1) ** 2).mean()), float(((iid - 1) ** 2).mean())
+    theory_iid = (math.exp(s) - 1) / m
+    theory_ort = theory_iid + (m - 1) / m * (math.exp(-s) * _hypergeometric_1f1(d, d / 2, s / 2) - 1)
+    assert abs(mse_iid / theory_iid - 1) < 0.15
+    assert abs(mse_ort / theory_ort - 1) < 0.15
+    assert mse_ort < 0.92 * mse_iid
+
+
 @pytest.mark.parametrize("name", FEATURE_MAPS)
 def test_normalisations(name):
     x = _x(10, 6, seed=3)
