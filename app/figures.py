@@ -320,7 +320,7 @@ def weights_figure(
     parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = MAX_INDEX_CELLS,
     colorbar: bool = True,
 ) -> go.Figure:
-    """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval W_{t−1}φ(k_t), y_t and (where a
+    """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval r_t (the rule's read, W_{t−1}φ(k_t)), y_t and (where a
     parallel form exists) y_t from it beside, φ(k_t) under the update and φ(q_t) under W_t. Heatmap traces are
     named ``W_t-1``, ``update``, ``W_t``, ``values``, ``key``, ``query``. One colour range (``zmax``) for the
     whole figure.
@@ -431,7 +431,7 @@ def retrieval_error_figure(
     errors: dict[str, np.ndarray], t: int, *, eigenvalues: np.ndarray | None = None, T: int | None = None,
     diverged_at: dict[str, int | None] | None = None, as_spec: bool = False,
 ) -> go.Figure:
-    """Retrieval error ‖v_t − W_{t−1}φ(k_t)‖ over time for one or more rules, with a cursor at t; beside it,
+    """Retrieval error ‖v_t − r_t‖ (r_t the rule's read before the write) over time for one or more rules, with a cursor at t; beside it,
     the eigenvalues of step t's transition in the complex plane with the unit circle (one rule only)."""
     cols = 2 if eigenvalues is not None else 1
     layout = _layout(1, cols, ("retrieval error before each write", f"eigenvalues of step {t}'s transition")[:cols],
@@ -555,7 +555,7 @@ def compare_weights_figure(
 
 def recall_errors_figure(errors: dict[str, tuple[np.ndarray, np.ndarray]], t: int, T: int,
                          colors: dict[str, str] | None = None) -> go.Figure:
-    """Relative recall error ‖v_i − W_t φ(k_i)‖ / ‖v_i‖ of every pair still stored after step t, by the step i that
+    """Relative recall error ‖v_i − read_t(φ(k_i))‖ / ‖v_i‖ (the rule's own read) of every pair still stored after step t, by the step i that
     wrote it, one line per rule (traces named after the rules); a dotted line at 1, what an empty memory returns."""
     fig = go.Figure()
     for i, (name, (steps, err)) in enumerate(errors.items()):
@@ -576,7 +576,7 @@ def recall_errors_figure(errors: dict[str, tuple[np.ndarray, np.ndarray]], t: in
 
 def capacity_figure(
     curves: dict[str, dict], *, theory: tuple[np.ndarray, np.ndarray] | None = None, title: str = "",
-    ytitle: str = "relative recall error ‖v − Wφ(k)‖ / ‖v‖", d_k: int | None = None,
+    ytitle: str = "relative recall error ‖v − read(φ(k))‖ / ‖v‖", d_k: int | None = None,
 ) -> go.Figure:
     """Recall error against the number of stored pairs N: one line per curve (its mean over seeds, trace named
     after the curve) with a ±1 std band (trace ``<name> ± std``), the theory line (trace ``theory``) and, for a
@@ -731,11 +731,13 @@ def _bio_xy(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
 def bio_three_factor_figure(res) -> go.Figure:
     """Three-factor learning over time (a ``ThreeFactorResult``). Top: the items (pre·post coincidences; traces
     ``rewarded item`` and ``unrewarded item``), the eligibility trace ‖E_t‖ (trace ``eligibility ‖E_t‖``) and the
-    neuromodulator M_t (trace ``M_t``). Bottom: ‖W_t‖ of the three-factor rule (trace ``three-factor ‖W_t‖``) and of
-    plain Hebbian learning (trace ``Hebbian ‖W_t‖``)."""
+    neuromodulator M_t (trace ``M_t``). Bottom: ‖W_t‖ of the three-factor rule (trace ``three-factor ‖W_t‖``), of the
+    causal FWP with two fast weights (markers ``two fast weights ‖W_t‖``, on the red line at every step), of plain
+    Hebbian learning (trace ``Hebbian ‖W_t‖``), and of the non-causal β-weighted Hebbian sum Σ_{s≤t} β_s v_s k_sᵀ
+    (trace ``β-weighted Hebbian sum``), which jumps at an item before its reward and meets W_t only at T."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("coincidences leave an eligibility trace; the neuromodulator M_t converts it",
-                                        "what is actually written: ‖W_t‖"))
+                                        "what is written: ‖W_t‖ (dots: the two-fast-weight FWP)"))
     t = np.asarray(res.time, dtype=float)
     items = np.asarray(res.item_times, dtype=float)
     rew = np.asarray(res.rewarded, dtype=bool)
@@ -752,9 +754,13 @@ def bio_three_factor_figure(res) -> go.Figure:
                                      marker=dict(symbol=symbol, size=12, color="#17202a"),
                                      hovertemplate="item presented at step %{x}<extra></extra>"), 1, 1)
     for name, y, color, dash in (("three-factor ‖W_t‖", res.weight_norm, RULE_COLORS[0], None),
-                                 ("Hebbian ‖W_t‖", res.hebbian_weight_norm, RULE_COLORS[1], "dash")):
+                                 ("Hebbian ‖W_t‖", res.hebbian_weight_norm, RULE_COLORS[1], "dash"),
+                                 ("β-weighted Hebbian sum", res.beta_sum_norm, _BIO_GREY, "dot")):
         fig.add_trace(go.Scatter(**_bio_xy(t, y), mode="lines", name=name, line=dict(color=color, width=2, dash=dash),
                                  line_shape="hv", hovertemplate="step %{x}: ‖W‖ = %{y:.3f}<extra>" + name + "</extra>"), 2, 1)
+    fig.add_trace(go.Scatter(**_bio_xy(t, res.fwp_weight_norm), mode="markers", name="two fast weights ‖W_t‖",
+                             marker=dict(symbol="circle", size=4, color="#17202a"),
+                             hovertemplate="step %{x}: ‖W‖ = %{y:.3f}<extra>causal FWP, two fast weights</extra>"), 2, 1)
     top = max(1.45, float(np.nanmax(np.asarray(res.modulator, dtype=float))) * 1.1)
     fig.update_yaxes(title_text="activity", range=[0, top], row=1, col=1)
     fig.update_yaxes(title_text="‖W_t‖_F", rangemode="tozero", row=2, col=1)
@@ -766,8 +772,9 @@ def bio_three_factor_figure(res) -> go.Figure:
 
 def bio_stored_figure(res) -> go.Figure:
     """How strongly each item ended up stored, v_iᵀ W_T k_i (a ``ThreeFactorResult``): bars ``Hebbian`` and
-    ``three-factor`` (overlaid, the narrow one in front), and the equivalent FWP write strength β_s of each item
-    (markers ``β_s``), which equals the three-factor bar because the keys are orthonormal and the values unit."""
+    ``three-factor`` (overlaid, the narrow one in front), and the non-causal write strength β_s = Σ_{t≥s} M_t λ^{t−s}
+    of each item (markers ``β_s (non-causal)``). β_s equals the final three-factor bar (keys orthonormal, values
+    unit), but it sums rewards that arrive after the item, so it matches W_T only, not W_t on the way."""
     n = len(res.stored)
     rew = np.asarray(res.rewarded, dtype=bool)
     labels = [f"item {i + 1}" + (" ★" if rew[i] else "") for i in range(n)]
@@ -777,8 +784,9 @@ def bio_stored_figure(res) -> go.Figure:
                          hovertemplate="%{x}: Hebbian stores %{y:.4f}<extra></extra>"))
     fig.add_trace(go.Bar(x=labels, y=res.stored, name="three-factor", marker_color=RULE_COLORS[0], width=0.35,
                          hovertemplate="%{x}: three-factor stores %{y:.4f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=labels, y=beta, mode="markers", name="β_s", marker=dict(symbol="diamond", size=11, color="#17202a"),
-                             hovertemplate="%{x}: equivalent write strength β_s = %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=labels, y=beta, mode="markers", name="β_s (non-causal)",
+                             marker=dict(symbol="diamond", size=11, color="#17202a"),
+                             hovertemplate="%{x}: β_s = Σ_{t≥s} M_t λ^(t−s) = %{y:.4f} (uses later rewards)<extra></extra>"))
     fig.update_yaxes(title_text="stored strength v_iᵀ W_T k_i", rangemode="tozero")
     fig.update_layout(barmode="overlay", height=340, margin=dict(l=60, r=20, t=20, b=40), font=FONT,
                       legend=dict(orientation="h", y=-0.18))

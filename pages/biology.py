@@ -4,6 +4,7 @@ Six small simulations from ``fwp_core.biology`` (pure, fast, cached), one at a t
 ``bio_sim`` is bound to the URL, so a link opens a given simulation and only that one is computed and drawn.
 Each section has a plain-English explanation, its equation, URL-bound sliders (``bio_*``), figures with a
 one-line caption, and a note on what is established and what is a hypothesis, taken from ``biology_map()``.
+Every number a text states is filled in from the simulation that the page has just run.
 """
 
 from __future__ import annotations
@@ -88,16 +89,49 @@ def intro(text: str, *equations: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------- 1. three-factor
+def three_factor_findings(res: Any) -> str:
+    """What the run shows, every number filled in from it: the three-factor rule equals the causal two-fast-weight
+    FWP at every step, while the β-weighted Hebbian sum matches only at T (and where it first runs ahead, why)."""
+    T = len(res.time)
+    text = (
+        f"**The causal FWP computes the same weights at every step.** Over all {T} steps, "
+        f"max |W_t(three-factor) − W_t(two fast weights)| = {res.causal_error:.1e}.\n\n"
+        "**One Hebbian fast weight matches only at the end, and only with help from the future.** With "
+        "$\\beta_s = \\sum_{t \\ge s} M_t \\lambda^{t-s}$, the Hebbian sum $\\sum_s \\beta_s v_s k_s^\\top$ gives the final "
+        f"weights: max |W_T − Σ_s β_s v_s k_sᵀ| = {res.final_identity_error:.1e}. But in general β_s adds up "
+        "neuromodulator pulses that arrive after step s, which no causal programmer has when it writes item s. "
+    )
+    if res.largest_gap_step is None:
+        return text + (
+            f"With these settings no item is credited by a later pulse (β_s is M_s itself, or nothing is stored), so "
+            f"the partial sums match W_t at every step too (largest difference before T: {res.largest_gap:.1e})."
+        )
+    t = int(res.largest_gap_step)
+    ahead = np.asarray(res.beta_sum_stored_over_time[t - 1]) - np.asarray(res.stored_over_time[t - 1])
+    i = int(np.argmax(np.abs(ahead)))
+    later = [int(r) for r in np.asarray(res.reward_times) if r > t]
+    why = f"its β_s counts the pulse at step {later[0]}, which has not arrived yet" if later else "its β_s counts later pulses"
+    return text + (
+        f"Before T the partial sums differ from W_t: the largest difference, "
+        f"max |Σ_{{s≤t}} β_s v_s k_sᵀ − W_t| = {res.largest_gap:.3f}, is at step t = {t}. There item {i + 1} (presented "
+        f"at step {int(res.item_times[i])}) is already held with strength {float(res.beta_sum_stored_over_time[t - 1, i]):.3f} "
+        f"by the β-weighted sum, because {why}; the three-factor W_t holds it with "
+        f"{float(res.stored_over_time[t - 1, i]):.3f}."
+    )
+
+
 @guarded
 def section_three_factor() -> None:
     intro(
         "In plain **Hebbian** learning every coincidence of presynaptic activity $k_t$ and postsynaptic activity $v_t$ "
         "is written into the synapses. In a **three-factor** rule the coincidence only leaves a decaying *eligibility "
         "trace* $E_t$; a neuromodulator $M_t$ (dopamine after a reward, say) arriving while the trace lasts turns it "
-        "into a lasting change — even if it comes a few steps late. Unrolled, this is exactly a Hebbian FWP write "
-        "whose programmer emits the write strength $\\beta_s$: the neuromodulator plays the role of $\\beta_t$.",
-        r"E_t = \lambda E_{t-1} + v_t k_t^\top, \qquad W_t = W_{t-1} + M_t E_t",
-        r"\Longleftrightarrow\quad W_T = \sum_s \beta_s\, v_s k_s^\top, \qquad \beta_s = \sum_{t \ge s} \lambda^{t-s} M_t",
+        "into a lasting change — even if it comes a few steps late.\n\n"
+        "As a fast weight programmer this takes **two fast weights**: the trace $E_t$ is itself a decaying fast weight "
+        "(the `decay` rule with $\\gamma = \\lambda$), and $M_t$ gates its transfer into the second one, $W_t$. A "
+        "programmer that emits $k_t$, $v_t$ and $M_t$ at step $t$ computes $W_t$ at every step without looking ahead.",
+        r"\underbrace{E_t = \lambda E_{t-1} + v_t k_t^\top}_{\text{fast weight 1: the trace}}, \qquad "
+        r"\underbrace{W_t = W_{t-1} + M_t E_t}_{\text{fast weight 2, gated by } M_t}",
     )
     c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
     delay = c1.slider("reward delay (steps)", 0, 15, 2, 1, key="bio_delay", bind=QP,
@@ -112,22 +146,31 @@ def section_three_factor() -> None:
               trace_decay=float(lam), interval=int(interval))
     if res is None:
         return
+    ahead = ("jumps when an item is presented, before its reward, and meets W only at the end"
+             if res.largest_gap_step is not None else "coincides with W here, since no item is credited by a later pulse")
     chart(figures.bio_three_factor_figure(res), "bio_three_factor",
-          "Every item leaves an eligibility trace (green), but ‖W‖ (red) only grows when M_t arrives; plain Hebbian "
-          "learning (blue) writes every item.")
+          "Every item leaves an eligibility trace (green), but ‖W‖ (red) only grows when M_t arrives; the causal FWP "
+          "with two fast weights (dots) is on the red line at every step. Plain Hebbian learning (blue) writes every "
+          f"item; the β-weighted Hebbian sum (grey, dotted) {ahead}.")
     left, right = st.columns([0.62, 0.38], gap="large")
     with left:
         chart(figures.bio_stored_figure(res), "bio_stored",
-              "Only rewarded items (★) are stored, scaled by λ^delay; the diamonds are the FWP write strengths β_s and sit "
-              "exactly on the red bars.")
+              f"Only rewarded items (★) are stored, scaled by λ^delay = {res.trace_decay ** res.delay:.3f}. The "
+              "diamonds are β_s = Σ_{t≥s} M_t λ^{t−s}: they equal the final stored strengths, and each sums the "
+              "pulses from its item's step on, later ones included.")
     with right:
         rew = np.asarray(res.rewarded, dtype=bool)
         st.metric("stored, rewarded items (mean)", f"{float(np.mean(res.stored[rew])):.4f}" if rew.any() else "—",
                   help="v_iᵀ W_T k_i, averaged over the rewarded items; λ^delay when nothing else interferes.")
         st.metric("stored, unrewarded items (max)", f"{float(np.max(res.stored[~rew])):.4f}" if (~rew).any() else "—",
                   help="Not zero when an earlier item's trace has not fully decayed by a later reward.")
-        st.metric("three-factor W_T vs Hebbian FWP with β_s", f"{res.mapping_error:.1e}",
-                  help="max |W_T(three-factor) − W_T(Hebbian rule run with β_s)|: the two give the same fast weights.")
+        st.metric("three-factor vs two fast weights, all t", f"{res.causal_error:.1e}",
+                  help="max over all steps t of |W_t(three-factor) − W_t(causal FWP with fast weights E and W)|.")
+        st.metric("β-weighted Hebbian sum vs W_t, t < T", f"{res.largest_gap:.3f}",
+                  help="max over t < T of |Σ_{s≤t} β_s v_s k_sᵀ − W_t|: the non-causal identity holds at T only.")
+    st.markdown(three_factor_findings(res))
+    st.latex(r"W_T = \sum_s \beta_s\, v_s k_s^\top, \qquad \beta_s = \sum_{t \ge s} M_t\, \lambda^{t-s}"
+             r"\qquad \text{(final weights only: } \beta_s \text{ needs } M_t \text{ for } t > s\text{)}")
     status_note("three_factor")
 
 
@@ -137,11 +180,14 @@ def section_oja() -> None:
     intro(
         "One linear neuron with weights $w$ sees inputs $k_t$ drawn from a Gaussian cloud and outputs "
         "$v_t = w_{t-1}k_t$. Plain Hebbian learning, $w \\leftarrow w + \\beta v_t k_t^\\top$, turns $w$ towards the "
-        "cloud's long axis but its norm grows without bound. **Oja's rule** subtracts $v_t^2 w$: a decay proportional "
-        "to the squared output that keeps $\\|w\\| = 1$, so the neuron ends on the top principal component. It is the "
-        "registered `oja` rule of this app.",
+        "cloud's long axis but its norm grows without bound. **Oja's rule** subtracts $v_t^2 w$, a decay proportional "
+        "to the squared output. Averaged over inputs, $w$ drifts as $\\dot w = Cw - (w^\\top C w)\\,w$: every unit "
+        "eigenvector $\\pm u_i$ of the input covariance $C$ is a fixed point, and so is $w = 0$, but only $\\pm u_1$, "
+        "the top eigenvector, is stable. So the norm converges to 1 and the neuron ends on the top principal component. "
+        "It is the registered `oja` rule of this app.",
         r"w_t = w_{t-1} + \beta\, v_t\,\big(k_t - w_{t-1}^\top v_t\big)^\top, \qquad v_t = w_{t-1} k_t",
-        r"\text{fixed points: } w = \pm u_1 \ (\text{top eigenvector of } C = \mathbb E[k k^\top]),\ \|w\| = 1",
+        r"\text{fixed points of } \dot w = Cw - (w^\top C w)\,w:\ w = 0 \text{ and } w = \pm u_i \text{ for every eigenvector "
+        r"of } C\ (\|u_i\| = 1);\ \text{stable: only } \pm u_1",
     )
     c1, c2, c3, c4, c5 = st.columns(5)
     lr = c1.slider("learning rate β", 0.001, 0.1, 0.005, 0.001, key="bio_lr", bind=QP, format="%.3f",
@@ -156,7 +202,7 @@ def section_oja() -> None:
     if res is None:
         return
     chart(figures.bio_oja_figure(res), "bio_oja",
-          "Oja's norm settles at 1 (log₁₀ = 0) while the Hebbian norm grows exponentially; both turn towards the top "
+          "Oja's norm converges to 1 (log₁₀ = 0) while the Hebbian norm grows exponentially; both turn towards the top "
           "eigenvector.")
     left, right = st.columns([0.5, 0.5], gap="large")
     with left:
@@ -170,8 +216,18 @@ def section_oja() -> None:
                   help="Large norms are shown as a power of ten: the norm itself may be beyond floating-point range.")
         m1.metric("Oja angle to u₁", f"{float(res.angle_oja[-1]):.2f}°")
         m2.metric("Hebbian angle to u₁", f"{float(res.angle_hebbian[-1]):.2f}°")
+        lam = np.asarray(res.eigenvalues, dtype=float)
+        st.dataframe(pd.DataFrame({
+            "fixed point": list(res.fixed_points),
+            "‖w‖": [0.0] + [1.0] * lam.size,
+            "eigenvalue of C": ["—"] + [f"{x:.2f}" for x in lam],
+            "growth rate": np.round(np.asarray(res.fixed_point_growth, dtype=float), 3),
+            "stable": ["yes" if s else "no" for s in np.asarray(res.fixed_point_stable, dtype=bool)],
+        }), hide_index=True, width="stretch", key="bio_oja_fixed")
+        caption("Fixed points of the mean drift. Growth rate: the largest eigenvalue of its Jacobian there (λ_j − λ_i "
+                "along u_j and −2λ_i along u_i at ±u_i; C itself at 0); negative means stable.")
         st.markdown(
-            "Both rules find the direction; only Oja's keeps the size. In FWP terms, Oja's rule is a write that "
+            "Both rules find the direction; only Oja's bounds the size. In FWP terms, Oja's rule is a write that "
             "first reads ($w^\\top v_t$) and subtracts what is already there along the output — a cousin of the "
             "delta rule's error-correcting write, but unsupervised: the neuron's own output is the value."
         )
@@ -309,11 +365,20 @@ def section_kv() -> None:
 
 
 # ------------------------------------------------------------------------------------------------- 6. mapping
+def sources_text(link: Any, full: bool = False) -> str:
+    """The works a row rests on: short forms for the table, full citations for the details; 'after the primer' only
+    where the row is marked so."""
+    cites = [src.citation if full else src.short for src in link.sources]
+    if link.after_primer:
+        cites.insert(0, f"after the primer ({MAP.primer.short})")
+    return "; ".join(cites)
+
+
 @guarded
 def section_map() -> None:
     st.markdown(
-        "Each row pairs a quantity of a fast weight programmer with the biological process proposed for it, following "
-        f"{MAP.source}. The status says how firm the link is:"
+        "Each row pairs a quantity of a fast weight programmer with the biological process proposed for it, and names "
+        "the works it rests on (the *sources* column). The status says how firm the link is:"
     )
     for status, meaning in MAP.statuses:
         st.markdown(f"- **{status}** — {meaning}")
@@ -323,30 +388,34 @@ def section_map() -> None:
         "proposed biological counterpart": [short(lk.counterpart) for lk in links],
         "status": [lk.status for lk in links],
         "simulation": [SIM_OF_FUNCTION.get(lk.simulation or "", "—") for lk in links],
+        "sources": [sources_text(lk) for lk in links],
     })
     colours = {"established": "background-color: #e9f7ef", "hypothesis": "background-color: #fef5e7"}
     event = st.dataframe(
         df.style.map(lambda v: colours.get(v, ""), subset=["status"]), hide_index=True, width="stretch",
         height=38 + 35 * len(df), key="bio_map", on_select="rerun", selection_mode="single-row",
         column_config={
-            "FWP quantity": st.column_config.TextColumn(width=275),
-            "proposed biological counterpart": st.column_config.TextColumn(width=430),
-            "status": st.column_config.TextColumn(width=95),
-            "simulation": st.column_config.TextColumn(width=105, help="the simulation above that shows this link"),
+            "FWP quantity": st.column_config.TextColumn(width=220),
+            "proposed biological counterpart": st.column_config.TextColumn(width=270),
+            "status": st.column_config.TextColumn(width=90),
+            "simulation": st.column_config.TextColumn(width=90, help="the simulation above that shows this link"),
+            "sources": st.column_config.TextColumn(width=220, help="the works this row rests on; select a row for "
+                                                                    "the full citations"),
         },
     )
-    caption("Select a row to read why the link is drawn, where it is weak, and its references; the ‘simulation’ "
+    caption("Select a row to read why the link is drawn, where it is weak, and its full sources; the ‘simulation’ "
             "column names the button above that shows it.")
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if rows and 0 <= int(rows[0]) < len(links):
         lk = links[int(rows[0])]
         box = st.success if lk.status == "established" else st.warning
-        box(f"**{lk.quantity}** `{lk.symbol}` — **{lk.status}**\n\n{lk.explanation}\n\n*References:* "
-            + "; ".join(lk.references), icon=":material/science:")
-    with st.expander("Every row in full: why each link is drawn, where it is weak, references"):
+        box(f"**{lk.quantity}** `{lk.symbol}` — **{lk.status}**\n\n{lk.explanation}\n\n*Sources:* "
+            + sources_text(lk, full=True), icon=":material/science:")
+    with st.expander("Every row in full: why each link is drawn, where it is weak, sources"):
         for lk in links:
             st.markdown(f"**{lk.quantity}** `{lk.symbol}` — *{lk.status}*. {lk.explanation}")
-            st.caption("References: " + "; ".join(lk.references))
+            st.caption("Sources: " + sources_text(lk, full=True))
+    caption(f"{MAP.primer_note} Further reading: {MAP.primer.citation}")
     st.subheader("Open questions")
     for q in MAP.open_questions:
         with st.container(border=True):

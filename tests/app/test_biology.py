@@ -46,12 +46,68 @@ def test_default_is_three_factor_with_core_numbers() -> None:
     spec = figure_with_trace(at, "three-factor")
     np.testing.assert_allclose(decode(trace_named(spec, "three-factor")["y"]), res.stored, atol=1e-12)
     np.testing.assert_allclose(decode(trace_named(spec, "Hebbian")["y"]), res.hebbian_stored, atol=1e-12)
-    beta = decode(trace_named(spec, "β_s")["y"])  # the FWP write strengths sit on the three-factor bars
+    beta = decode(trace_named(spec, "β_s (non-causal)")["y"])  # equal to the FINAL stored strengths
     np.testing.assert_allclose(beta, res.beta_equivalent[res.item_times - 1], atol=1e-12)
     np.testing.assert_allclose(beta, res.stored, atol=1e-9)
     timeline = figure_with_trace(at, "M_t")
     np.testing.assert_allclose(decode(trace_named(timeline, "M_t")["y"]), res.modulator)
     np.testing.assert_allclose(decode(trace_named(timeline, "three-factor ‖W_t‖")["y"]), res.weight_norm, atol=1e-12)
+    fwp = decode(trace_named(timeline, "two fast weights ‖W_t‖")["y"])
+    np.testing.assert_allclose(fwp, res.fwp_weight_norm, atol=1e-12)
+    np.testing.assert_allclose(fwp, res.weight_norm, atol=1e-12)  # on the red line at every step
+    ahead = decode(trace_named(timeline, "β-weighted Hebbian sum")["y"])
+    np.testing.assert_allclose(ahead, res.beta_sum_norm, atol=1e-12)
+    assert ahead[-1] == pytest.approx(res.weight_norm[-1], abs=1e-12)  # meets W at T ...
+    assert np.abs(ahead - res.weight_norm).max() > 0.1  # ... but not on the way
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page says in words: headings, markdown, captions, notes, metrics, equations, table cells."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error", "latex"):
+        parts += [str(el.value) for el in getattr(at, kind)]
+    parts += [f"{m.label} {m.value} {getattr(m, 'help', '') or ''}" for m in at.metric]
+    for df in at.dataframe:
+        parts += [str(x) for x in np.asarray(df.value, dtype=object).ravel()]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("params, kwargs", [
+    ({}, dict(rewarded=(1, 4), delay=2, trace_decay=0.7, interval=10)),
+    ({"bio_delay": "5", "bio_lambda": "0.9", "bio_rewarded": ["1", "4", "6"]},
+     dict(rewarded=(0, 3, 5), delay=5, trace_decay=0.9, interval=10)),
+], ids=["default", "late-rewards"])
+def test_three_factor_text_states_live_numbers_and_the_causal_fwp(params, kwargs) -> None:
+    at = biology(bio_sim="Three-factor", **params)
+    no_errors(at)
+    res = bio.three_factor(n_items=6, d=8, **kwargs)
+    text = page_text(at)
+    assert f"max |W_t(three-factor) − W_t(two fast weights)| = {res.causal_error:.1e}" in text
+    assert f"over all {len(res.time)} steps" in text.lower()
+    assert f"max |W_T − Σ_s β_s v_s k_sᵀ| = {res.final_identity_error:.1e}" in text
+    assert f"= {res.largest_gap:.3f}, is at step t = {res.largest_gap_step}" in text
+    t = res.largest_gap_step
+    i = int(np.argmax(np.abs(res.beta_sum_stored_over_time[t - 1] - res.stored_over_time[t - 1])))
+    assert f"item {i + 1} (presented at step {int(res.item_times[i])})" in text
+    assert f"{res.beta_sum_stored_over_time[t - 1, i]:.3f} by the β-weighted sum" in text
+    assert f"λ^delay = {res.trace_decay ** res.delay:.3f}" in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["three-factor vs two fast weights, all t"] == f"{res.causal_error:.1e}"
+    assert metrics["β-weighted Hebbian sum vs W_t, t < T"] == f"{res.largest_gap:.3f}"
+    assert "two fast weights" in text and "fast weight 1" in text
+    # the false claim is gone: the rule is not one Hebbian FWP whose programmer emits β_s
+    for wrong in ("exactly a Hebbian FWP", "programmer emits the write strength", "plays the role of", "sit exactly on"):
+        assert wrong not in text, wrong
+
+
+def test_three_factor_says_when_the_beta_sum_is_causal() -> None:
+    at = biology(bio_sim="Three-factor", bio_delay="0", bio_lambda="0")
+    no_errors(at)
+    res = bio.three_factor(n_items=6, d=8, rewarded=(1, 4), delay=0, trace_decay=0.0, interval=10)
+    assert res.largest_gap_step is None
+    text = page_text(at)
+    assert "no item is credited by a later pulse" in text and f"{res.largest_gap:.1e}" in text
+    assert "coincides with W here" in text and "meets W only at the end" not in text  # the caption follows the run
 
 
 def test_three_factor_sliders_from_the_url() -> None:
@@ -80,6 +136,24 @@ def test_unknown_simulation_in_the_link_warns_and_shows_the_first() -> None:
     assert not at.exception and not at.error
     assert "nonsense" in at.warning[0].value
     assert at.header[0].value == "Hebbian vs three-factor learning"
+
+
+def test_oja_at_the_page_defaults_converges_to_unit_norm_on_u1() -> None:
+    at = biology(bio_sim="Oja")
+    no_errors(at)
+    res = bio.oja_pca(eigenvalues=(3.0, 0.2), n_steps=600, learning_rate=0.005, init_norm=0.3)  # the sliders' defaults
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Oja ‖w_T‖"] == f"{res.norm_oja[-1]:.4f}"
+    assert float(metrics["Oja ‖w_T‖"]) == pytest.approx(1.0, abs=0.01)
+    assert metrics["Oja angle to u₁"] == f"{res.angle_oja[-1]:.2f}°"
+    assert float(metrics["Oja angle to u₁"].rstrip("°")) < 1.0
+    fixed = next(df.value for df in at.dataframe if "fixed point" in df.value.columns)
+    assert list(fixed["fixed point"]) == ["0", "±u_1", "±u_2"]  # 0 and every eigenvector are fixed points ...
+    assert list(fixed["stable"]) == ["no", "yes", "no"]  # ... but only ±u_1 is stable
+    np.testing.assert_allclose(fixed["growth rate"], np.round(res.fixed_point_growth, 3))
+    text = page_text(at)
+    assert "every unit eigenvector" in text and "only $\\pm u_1$" in text and "converges to 1" in text
+    assert "fixed points: } w = \\pm u_1" not in text  # the old, wrong claim that ±u_1 are the only fixed points
 
 
 def test_oja_norm_ends_near_one_and_hebbian_grows() -> None:
@@ -161,8 +235,28 @@ def test_mapping_table_and_open_questions() -> None:
     assert len(table) == len(m.links)
     assert list(table["status"]) == [lk.status for lk in m.links]
     assert {"established", "hypothesis"} == set(table["status"])
+    for lk, cell in zip(m.links, table["sources"]):  # every row shows what it rests on
+        assert cell and cell == "; ".join(s.short for s in lk.sources)
+    captions = " ".join(c.value for c in at.caption)
+    for lk in m.links:
+        assert "Sources: " + "; ".join(s.citation for s in lk.sources) in captions
     text = " ".join(md.value for md in at.markdown)
     for q in m.open_questions:
         assert q.question in text
     for needed in ("error term W k", "β > 1", "keys and values learned"):
         assert needed in text
+
+
+@pytest.mark.parametrize("sim", list(CHARTS))
+def test_no_text_attributes_anything_to_the_primer_unless_marked(sim: str) -> None:
+    at = biology(bio_sim=sim)
+    no_errors(at)
+    m = bio.biology_map()
+    marked = [lk for lk in m.links if lk.after_primer]
+    for line in page_text(at).split("\n"):
+        if "primer" in line.lower() or "Irie & Gershman" in line:
+            assert m.primer_note in line or any(lk.quantity in line for lk in marked), line
+    for wrong in ("follows the primer", "following Irie", "after the primer"):
+        assert wrong not in page_text(at) or marked, wrong
+    if sim == "Mapping":
+        assert m.primer_note in page_text(at)

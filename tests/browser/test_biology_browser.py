@@ -15,7 +15,11 @@ def test_biology_opens_with_a_plot_and_no_error(server, page) -> None:
     traces = {tr["name"]: tr for tr in plotly_traces(page, "bio_stored")}
     res = bio.three_factor(n_items=6, d=8, rewarded=(1, 4), delay=2, trace_decay=0.7, interval=10)
     np.testing.assert_allclose(traces["three-factor"]["y"], res.stored, atol=1e-9)
-    assert plotly_traces(page, "bio_three_factor")
+    timeline = {tr["name"]: tr for tr in plotly_traces(page, "bio_three_factor")}
+    np.testing.assert_allclose(timeline["two fast weights ‖W_t‖"]["y"], res.weight_norm, atol=1e-9)
+    # the live statement: the three-factor rule equals the two-fast-weight FWP at every step
+    page.get_by_text(f"max |W_t(three-factor) − W_t(two fast weights)| = {res.causal_error:.1e}", exact=False).wait_for(
+        timeout=20000)
     assert errors_on(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "biology.png"), full_page=True)
@@ -44,4 +48,5 @@ def test_switching_simulation_updates_the_url(server, page) -> None:
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=20000)
     wait_idle(page)
     assert page.locator("[data-testid='stDataFrame']").count() == 1
+    page.get_by_text(bio.biology_map().primer_note[:60], exact=False).wait_for(timeout=20000)  # no row claims the primer
     assert errors_on(page) == []

@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from fwp_core import biology as bio
 
@@ -40,18 +43,101 @@ def test_three_factor_stores_only_modulated_items(delay):
     assert r.stored_over_time[reward_step - 1, item] == pytest.approx(lam**delay, abs=1e-12)
 
 
-def test_three_factor_is_hebbian_fwp_with_beta_from_modulator():
-    r = bio.three_factor(delay=3, trace_decay=0.6)
-    assert r.mapping_error < 1e-12
-    # keys are orthonormal, so the stored strength of item i is its equivalent write strength β_{s_i}
+def _reference_three_factor(r):
+    """The three-factor rule and its β identity, recomputed here from the run's inputs in the plainest way."""
+    lam, M = r.trace_decay, r.modulator
+    T, d = r.pre.shape
+    E, W, out = np.zeros((d, d)), np.zeros((d, d)), []
+    for t in range(T):
+        E = lam * E + np.outer(r.post[t], r.pre[t])
+        W = W + M[t] * E
+        out.append(W)
+    beta = np.array([sum(M[t] * lam ** (t - s) for t in range(s, T)) for s in range(T)])  # Σ_{t≥s} M_t λ^{t−s}
+    partial = np.cumsum(beta[:, None, None] * np.einsum("ti,tj->tij", r.post, r.pre), axis=0)  # Σ_{s≤t} β_s v_s k_sᵀ
+    return np.stack(out), beta, partial
+
+
+CAUSAL_CASES = [
+    dict(seed=seed, trace_decay=lam, delay=delay, rewarded=rewarded)
+    for seed in (0, 1, 5)
+    for lam in (0.0, 0.35, 0.7, 0.95, 1.0)
+    for delay, rewarded in ((0, (0, 3)), (2, (1, 4)), (7, (0, 1, 2, 5)))
+]
+
+
+@pytest.mark.parametrize("kw", CAUSAL_CASES, ids=lambda kw: "seed{seed}-lam{trace_decay}-delay{delay}".format(**kw))
+def test_three_factor_equals_two_fast_weight_fwp_at_every_step(kw):
+    r = bio.three_factor(**kw)
+    W_ref, _, _ = _reference_three_factor(r)
+    assert r.weights.dtype == np.float64 and r.fwp_weights.dtype == np.float64
+    assert r.weights.shape == r.fwp_weights.shape == W_ref.shape
+    diff = np.abs(r.weights - r.fwp_weights).max(axis=(1, 2))  # every t, not only the end
+    assert diff.max() <= 1e-12
+    np.testing.assert_array_equal(r.causal_error_over_time, diff)
+    assert r.causal_error == diff.max()
+    assert np.abs(r.weights - W_ref).max() <= 1e-12  # both agree with the plain recomputation too
+    np.testing.assert_allclose(r.fwp_weight_norm, np.linalg.norm(r.fwp_weights, axis=(1, 2)), atol=1e-12)
+
+
+def test_two_fast_weight_fwp_is_causal_and_beta_is_not():
+    """Changing the neuromodulator after step t0 leaves the FWP's W_t for t < t0 untouched, but changes β_s for s < t0."""
+    from fwp_core.biology.eligibility import two_fast_weight_fwp
+
+    r = bio.three_factor()
+    t0 = int(r.reward_times[0]) - 1  # 0-based index of the first reward
+    M = torch.tensor(np.array(r.modulator), dtype=torch.float64)
+    M_late = M.clone()
+    M_late[t0:] *= 3.0
+    k, v = torch.tensor(np.array(r.pre)), torch.tensor(np.array(r.post))
+    W, W_late = two_fast_weight_fwp(k, v, M, r.trace_decay), two_fast_weight_fwp(k, v, M_late, r.trace_decay)
+    assert torch.equal(W[:t0], W_late[:t0])  # the FWP never looks ahead
+    assert not torch.equal(W[t0:], W_late[t0:])
+    b, b_late = bio.equivalent_beta(M.numpy(), r.trace_decay), bio.equivalent_beta(M_late.numpy(), r.trace_decay)
+    assert np.abs(b[:t0] - b_late[:t0]).max() > 0.1  # β_s for items before the reward depends on the later M
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+@pytest.mark.parametrize("lam", [0.4, 0.7, 1.0])
+def test_beta_identity_holds_for_final_weights_only(seed, lam):
+    r = bio.three_factor(seed=seed, trace_decay=lam, delay=3, rewarded=(1, 4))
+    W_ref, beta, partial = _reference_three_factor(r)
+    np.testing.assert_allclose(r.beta_equivalent, beta, atol=1e-12)  # β_s = Σ_{t≥s} M_t λ^{t−s}
+    assert np.abs(partial[-1] - r.final_weights).max() <= 1e-12  # W_T = Σ_s β_s v_s k_sᵀ
+    assert r.final_identity_error <= 1e-12
+    gaps = np.abs(partial - W_ref).max(axis=(1, 2))
+    np.testing.assert_allclose(r.beta_sum_gap, gaps, atol=1e-12)
+    # at an intermediate step, here when rewarded item 2 is presented but its reward is 3 steps away, they differ
+    t = int(r.item_times[1])
+    d = r.pre.shape[1]
+    assert beta[t - 1] >= lam**3 and gaps[t - 1] >= beta[t - 1] / d  # its own reward, λ³ away; a unit v kᵀ has an entry ≥ 1/d
+    assert r.beta_sum_stored_over_time[t - 1, 1] == pytest.approx(beta[t - 1], abs=1e-12)
+    assert r.stored_over_time[t - 1, 1] == pytest.approx(0.0, abs=1e-12)
+    assert r.largest_gap == pytest.approx(gaps[:-1].max(), abs=1e-12) and r.largest_gap >= lam**3 / d
+    assert r.largest_gap_step == int(np.argmax(gaps[:-1])) + 1
+    # keys are orthonormal, so the final stored strength of item i is its β_{s_i}
     np.testing.assert_allclose(r.stored, r.beta_equivalent[r.item_times - 1], atol=1e-12)
-    # without a trace and without delay, M_t is β_t itself
+
+
+def test_beta_is_causal_only_without_trace_or_delay():
     r0 = bio.three_factor(delay=0, trace_decay=0.0, reward=0.7)
-    np.testing.assert_array_equal(r0.beta_equivalent, r0.modulator)
+    np.testing.assert_array_equal(r0.beta_equivalent, r0.modulator)  # M_t is β_t itself
     np.testing.assert_allclose(r0.stored, 0.7 * r0.rewarded, atol=1e-12)
+    assert r0.beta_sum_gap.max() <= 1e-12 and r0.largest_gap_step is None and r0.first_gap_step is None
+    r1 = bio.three_factor(delay=0, trace_decay=0.5)  # a trace alone already lets later rewards reach back
+    assert r1.largest_gap_step is not None and r1.largest_gap > 1e-4
 
 
 # ---------------------------------------------------------------------------- 2. Oja's rule
+# the page's own default settings (pages/biology.py: bio_lr, bio_steps, bio_lam1, bio_lam2, bio_init)
+PAGE_OJA = dict(eigenvalues=(3.0, 0.2), n_steps=600, learning_rate=0.005, init_norm=0.3)
+
+
+def test_oja_at_the_page_settings_reaches_unit_norm_on_the_top_eigenvector():
+    r = bio.oja_pca(**PAGE_OJA)
+    assert r.norm_oja[-1] == pytest.approx(1.0, abs=0.01)
+    assert r.angle_oja[-1] < 1.0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2], ids=lambda s: f"seed{s}")
 def test_oja_normalises_and_finds_top_component(seed):
     r = bio.oja_pca(seed=seed)
@@ -64,6 +150,39 @@ def test_oja_normalises_and_finds_top_component(seed):
     assert r.log10_norm_hebbian[-1] - r.log10_norm_hebbian[0] > 3.0
     assert np.all(np.diff(r.log10_norm_hebbian) >= 0)  # w(I + β k kᵀ) never shrinks
     assert r.angle_hebbian[-1] < 5.0
+
+
+@pytest.mark.parametrize("eigenvalues", [(3.0, 0.2), (2.0, 1.5, 0.5), (4.0, 1.0, 0.7, 0.1)])
+def test_oja_every_eigenvector_is_a_fixed_point_but_only_the_top_one_is_stable(eigenvalues):
+    r = bio.oja_pca(eigenvalues=eigenvalues, n_steps=1, learning_rate=0.001)
+    C = r.covariance
+    lam, U = np.linalg.eigh(C)
+    lam, U = lam[::-1], U[:, ::-1]
+
+    def drift(w):  # Oja's mean dynamics
+        return C @ w - (w @ C @ w) * w
+
+    def jacobian(w):
+        return C - (w @ C @ w) * np.eye(len(w)) - 2.0 * np.outer(w, C @ w)
+
+    assert r.fixed_points == ("0", *(f"±u_{i + 1}" for i in range(len(lam))))
+    points = [np.zeros(len(lam))] + [U[:, i] for i in range(len(lam))]
+    growth = []
+    for w in points:
+        for sign in (1.0, -1.0):
+            assert np.abs(drift(sign * w)).max() < 1e-12  # 0 and every ±u_i are fixed points
+        growth.append(np.linalg.eigvals(jacobian(w)).real.max())
+    np.testing.assert_allclose(r.fixed_point_growth, growth, atol=1e-9)
+    assert r.fixed_point_stable.tolist() == [False, True] + [False] * (len(lam) - 1)  # only ±u_1
+    # integrate the mean dynamics: exactly at u_2 it stays; a nudge towards u_1 carries it to u_1, with norm 1
+    w = U[:, 1].copy()
+    for _ in range(2000):
+        w = w + 0.01 * drift(w)
+    assert np.abs(w - U[:, 1]).max() < 1e-9
+    w = U[:, 1] + 1e-3 * U[:, 0]
+    for _ in range(20000):
+        w = w + 0.01 * drift(w)
+    assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-6) and abs(w @ U[:, 0]) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_oja_hebbian_norm_bookkeeping_is_exact():
@@ -189,12 +308,57 @@ def test_biology_map_covers_every_fwp_quantity_and_the_open_questions():
     assert allowed == {"established", "hypothesis"}
     assert {link.status for link in m.links} == allowed
     for link in m.links:
-        assert link.counterpart and link.explanation and link.references
+        assert link.counterpart and link.explanation
         assert link.simulation is None or callable(getattr(bio, link.simulation))
     questions = " | ".join(q.question for q in m.open_questions)
     for phrase in ("error term W k", "β > 1", "keys and values learned"):
         assert phrase in questions, phrase
     assert all(q.why_it_matters and q.candidate_answers for q in m.open_questions)
+
+
+def test_every_mapping_row_cites_its_sources():
+    m = bio.biology_map()
+    for link in m.links:
+        assert len(link.sources) >= 1, link.quantity
+        assert len({s.key for s in link.sources}) == len(link.sources), link.quantity
+        for src in link.sources:
+            year = re.search(r"\d{4}", src.short).group()
+            assert f"({year})" in src.citation, src  # the short form and the citation agree on the year
+            surname = src.short.split()[0].rstrip(",")
+            assert surname in src.citation and surname in link.explanation, (link.quantity, src.short)
+        assert link.references == tuple(s.citation for s in link.sources)
+
+
+def test_nothing_is_attributed_to_the_primer_unless_marked():
+    m = bio.biology_map()
+    for link in m.links:
+        text = " ".join([link.quantity, link.symbol, link.counterpart, link.explanation,
+                         *(s.citation for s in link.sources), *(s.short for s in link.sources)])
+        if not link.after_primer:
+            assert "primer" not in text.lower() and "2508.08435" not in text and "Irie & Gershman" not in text, link.quantity
+    # the note says that no row is taken from the primer: then none may be marked
+    assert "no row is attributed" in m.primer_note
+    assert not any(link.after_primer for link in m.links)
+    assert "2508.08435" in m.primer.citation
+
+
+def test_mapping_table_is_plain_data():
+    from fwp_core.biology import mapping_table
+
+    public = {k: v for k, v in vars(mapping_table).items() if not k.startswith("_")}
+    assert set(public) == {"SOURCES", "PRIMER", "PRIMER_NOTE", "LINKS", "OPEN_QUESTIONS"}
+    assert all(isinstance(v, (dict, tuple, str)) for v in public.values())
+    for row in mapping_table.LINKS:
+        assert set(row) <= {"quantity", "symbol", "counterpart", "status", "explanation", "simulation", "sources",
+                            "after_primer"}
+        assert row["sources"] and all(k in mapping_table.SOURCES for k in row["sources"])
+
+
+def test_core_never_imports_streamlit_or_plotly():
+    root = Path(bio.__file__).parent
+    for path in root.glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+(streamlit|plotly)", text, re.M), path.name
 
 
 # ------------------------------------------------------------------------- contracts, speed
