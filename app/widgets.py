@@ -51,7 +51,7 @@ def hparam_input(h: HParam, key: str) -> Any:
 
 
 def hparam_controls(rule: str) -> dict[str, Any]:
-    """The rule's hyper-parameters; FAVOR+/DPFP settings appear only for those feature maps."""
+    """The rule's hyper-parameters; FAVOR+ (orthogonal positive random features) and DPFP settings appear only for those feature maps."""
     spec = fwp_core.get_spec(rule)
     values: dict[str, Any] = {}
     common = {h.name: h for h in spec.all_hparams()}
@@ -112,8 +112,14 @@ def explorer_controls() -> tuple[ExplorerConfig, tuple[str, bytes] | None]:
         d_k = _int_param("d_k", "d_k", "Key dimension.")
     with c4:
         d_v = _int_param("d_v", "d_v", "Value dimension.")
+    source = SOURCES.get(seq)
+    if source is not None and source.max_T_is_d_k and T > d_k:
+        st.info(f"{source.title} need T ≤ d_k: T = d_k = {d_k} is used (raise d_k for a longer sequence).")
+        T = d_k
     beta = st.slider("β (write strength)", 0.0, 3.0, float(EXPLORER_PARAMS["beta"].default), 0.05, key="beta", bind=QP,
-                     help="β ∈ (0, 1): gentle; (0, 2): reaches negative eigenvalues; > 2 with unit keys diverges.")
+                     help="Delta-type rules with unit keys: the transition I − β k kᵀ has eigenvalues 1 and 1 − β, so β ∈ (0, 1) "
+                          "keeps them positive, β up to 2 reaches −1 (a full reflection at β = 2) and β > 2 makes the state "
+                          "grow. Additive rules only scale their writes by β.")
     schedule = st.segmented_control("β schedule", list(BETA_SCHEDULES), default="constant", key="schedule", bind=QP,
                                     required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
     gate = float(EXPLORER_PARAMS["gate"].default)

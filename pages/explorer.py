@@ -21,6 +21,9 @@ for warning in state.url_warnings(st.session_state, st.query_params.to_dict(), "
 with st.sidebar:
     cfg, upload = widgets.explorer_controls()
 
+if cfg.sequence == "upload" and upload is None:
+    st.info("Choose a CSV or NPZ file in the sidebar: arrays k and v (and optionally q, beta, gate), one row per token.")
+    st.stop()
 try:
     res = compute.explorer_result(cfg, upload)
 except ValueError as exc:
@@ -34,7 +37,7 @@ if spec.parallel_latex:
     st.latex(r"\text{parallel form: }" + spec.parallel_latex)
 
 if res.trace.diverged_at is not None:
-    st.error(compute.explain_divergence(res))
+    st.warning(compute.explain_divergence(res))  # a run that diverges is a result to explain, not an error
     fix = compute.suggest_fix(cfg, upload)
     if fix is not None:
         st.button(f"Fix it: normalise keys ({fix[0]}) and use β = {fix[1]:g}", on_click=state.fix_divergence,
@@ -63,7 +66,8 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
     i = t - 1
     st.latex(spec.step_latex)
     st.latex(rf"\phi(k_{{{t}}}) = {_vec_tex(key)},\quad \|\phi(k_{{{t}}})\| = {np.linalg.norm(key):.4f},\quad \beta_{{{t}}} = {beta_t[0]:.4f}")
-    st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = W_{{{t - 1}}}\phi(k_{{{t}}}) = {_vec_tex(trace.retrieved[i].numpy())}")
+    read = spec.read_latex.replace("_{t-1}", f"_{{{t - 1}}}").replace("k_t", f"k_{{{t}}}")  # the rule's read at step t
+    st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = {read} = {_vec_tex(trace.retrieved[i].numpy())}")
     st.latex(rf"e_{{{t}}} = \|v_{{{t}}} - r_{{{t}}}\| = {err:.4f},\qquad y_{{{t}}} = {_vec_tex(trace.outputs[i].numpy())}")
     if ev is not None:
         shown = ", ".join(f"{x.real + 0.0:.3f}".replace("-0.000", "0.000") + (f"{x.imag:+.3f}i" if abs(x.imag) > 1e-9 else "")
@@ -96,11 +100,12 @@ def stepper() -> None:
         gate_txt = f" · gate α_t = {g[0]:.3f}" if g.size == 1 else f" · gate a_t ∈ [{g.min():.3f}, {g.max():.3f}]"
     st.markdown(f"**Token {t}: `{tok}`** · β_t = {', '.join(f'{b:.3f}' for b in beta_t)}{gate_txt}")
 
-    key = trace.keys[i].reshape(-1, trace.keys.shape[-1])[0].numpy()
-    value = trace.values[i].reshape(-1, trace.values.shape[-1])[0].numpy()
+    key = trace.token_keys[i].numpy()
+    value = trace.token_values[i].numpy()
     err = float(trace.retrieval_error[i])
     m1, m2, m3 = st.columns(3)
-    m1.metric("retrieval error ‖v_t − W_{t−1}φ(k_t)‖", f"{err:.4f}")
+    m1.metric("retrieval error ‖v_t − r_t‖", f"{err:.4f}",
+              help="r_t is the rule's own read of its memory with this key, before the write (its formula is in the equations).")
     m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(trace.weights[t].numpy())):.4f}")
     if res.parallel_outputs is not None:
         diff = float(np.abs(trace.outputs[i].numpy() - res.parallel_outputs[i]).max())
@@ -116,7 +121,8 @@ def stepper() -> None:
         if shown in (WEIGHTS, ALL):
             view_chart(compute.weights_figure_at(res, t, hover=True, as_spec=True), "weights",
                        "The memory before the write, what step t changed, and after; on the right v (stored), "
-                       "r = W_{t−1}φ(k) (retrieved before writing), y (read-out) and y∥ (the same read-out from the attention "
+                       "r (the rule's read with φ(k) before writing: W_{t−1}φ(k), divided by z_{t−1}ᵀφ(k) + ε for linear "
+                       "attention), y (read-out) and y∥ (the same read-out from the attention "
                        "form). Hover a cell of W_t to see which tokens wrote it.", scale="colour scale, the same at every t:")
         if shown in (ATTENTION, ALL):
             view_chart(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True, colorbar=False),

@@ -15,18 +15,20 @@ from app import figures
 from app.layout import caption, guarded
 from fwp_core import metrics
 from fwp_core import programmer as prog
+from fwp_core.programmer import pretrain
 
 QP = "query-params"
 BETA_CHOICES = {"0-1": (0, 1), "0-2": (0, 2)}
-EVAL_N = 256
+BETA_MAX = {"0-1": 1.0, "0-2": 2.0}
+EVAL_N = pretrain.EVAL_N  # the same sequences the shipped programmers were scored on
 
 st.title("Programmer")
 st.markdown(
     "An FWP is two networks: the fast weights, and a slow **programmer** trained by gradient descent to emit the keys, "
     "values, queries and write strengths β that the fast weights are written with. Train one here (on the CPU, in "
     "seconds), then step through what it learned to write. On **parity**, compare β ∈ (0, 1) with β ∈ (0, 2): only the "
-    "second can make the delta rule's transition I − β k kᵀ reflect (eigenvalue 1 − β < 0), which is what flipping a "
-    "running parity needs."
+    "second can give the delta rule's transition I − β k kᵀ a negative eigenvalue 1 − β (a full reflection at β = 2), "
+    "which is what flipping a running parity needs."
 )
 
 
@@ -62,6 +64,15 @@ def scores(_result: prog.TrainResult, key: tuple, lengths: tuple[int, ...]) -> d
     return {L: prog.evaluate(_result.model, task, length=L, n=EVAL_N) for L in lengths}
 
 
+def available(key: tuple) -> tuple[prog.TrainResult | None, str]:
+    """The trained programmer for ``key`` — trained in this session, else the shipped one — and where it came from."""
+    if key in st.session_state.get("prog_done", set()):
+        return trained(*key), "trained in this session"
+    task_, rule_, kind_, beta_, steps_, seed_ = key
+    result = pretrain.shipped(task_, rule_, kind_, BETA_MAX[beta_], steps_, seed_)
+    return result, "shipped with the app, trained by `python -m fwp_core.programmer.pretrain`"
+
+
 def train_with_progress(task: str, rule: str, kind: str, beta: str, steps: int, seed: int) -> prog.TrainResult:
     bar = st.progress(0.0, text=f"training {rule} / {kind} / β ∈ ({beta.replace('-', ', ')}) …")
     chart = st.empty()
@@ -88,17 +99,35 @@ def test_batch(task: str, bits: str, length: int, seed: int) -> prog.TaskBatch:
     return prog.sample(task, length, n=1, seed=seed, labels=True)
 
 
+def finite_prefix(ep: fwp_core.sequences.Episode) -> int:
+    """How many leading tokens of ``ep`` hold only finite numbers (a self-referential programmer can blow up)."""
+    ok = None
+    for x in (ep.q, ep.k, ep.v, ep.beta, ep.gate):
+        if x is not None:
+            fin = torch.isfinite(x.reshape(x.shape[0], -1)).all(-1)  # (T,)
+            ok = fin if ok is None else ok & fin
+    bad = torch.nonzero(~ok)
+    return int(bad[0, 0]) if len(bad) else int(ok.shape[0])
+
+
 def replay(result_model: prog.FastWeightProgrammer, batch: prog.TaskBatch):
-    """The episode the programmer emits for ``batch`` and the fast-weight trace of running it."""
+    """The episode the programmer emits for ``batch`` (its finite leading tokens) and the fast-weight trace of
+    running it; also how many tokens were emitted in all."""
     ep = result_model.programme(batch)
     ep1 = fwp_core.sequences.Episode(
         q=ep.q[0], k=ep.k[0], v=ep.v[0], beta=None if ep.beta is None else ep.beta[0],
         gate=None if ep.gate is None else ep.gate[0], tokens=batch.labels[0] if batch.labels else (), meta=ep.meta,
     )
+    total = int(ep1.q.shape[0])
+    n = finite_prefix(ep1)
+    if n < total:
+        ep1 = fwp_core.sequences.Episode(
+            q=ep1.q[:n], k=ep1.k[:n], v=ep1.v[:n], beta=None if ep1.beta is None else ep1.beta[:n],
+            gate=None if ep1.gate is None else ep1.gate[:n], tokens=tuple(ep1.tokens[:n]), meta=ep1.meta)
     rule = fwp_core.make_rule(ep.meta["rule"], **ep.meta["rule_hparams"])
     init = ep.meta.get("initial_state")
-    trace = rule.run(ep1.q, ep1.k, ep1.v, **ep1.run_kwargs(), initial_state=init)
-    return ep1, rule, trace
+    trace = rule.run(ep1.q, ep1.k, ep1.v, **ep1.run_kwargs(), initial_state=init) if n else None
+    return ep1, rule, trace, total
 
 
 def correctness(ep_meta: dict, batch: prog.TaskBatch) -> np.ndarray:
@@ -112,6 +141,27 @@ def correctness(ep_meta: dict, batch: prog.TaskBatch) -> np.ndarray:
     return out
 
 
+def parity_caption(series: dict[str, np.ndarray], wide: prog.TrainResult, batch: prog.TaskBatch) -> str:
+    """What the eigenvalue timelines show, with the numbers of the chart on screen."""
+    lo, hi = series["β ∈ (0, 1)"], series["β ∈ (0, 2)"]
+    _, _, tr, _ = replay(wide.model, batch)
+    b = tr.beta[: tr.valid_steps].reshape(tr.valid_steps, -1)[:, 0].numpy()
+    text = ("The smallest eigenvalue of each step's transition on the test bits. "
+            + (f"With β ∈ (0, 1) it stays at or above 0 (lowest {max(lo.min(), 0.0):.3f}): no step can flip part of the memory. "
+               if lo.min() >= -1e-9 else f"With β ∈ (0, 1) its lowest value is {lo.min():.3f}. ")
+            + f"With β ∈ (0, 2) it is negative on {int((hi < 0).sum())} of {hi.size} tokens (lowest {hi.min():.3f}). ")
+    return text + (f"An exact flip needs the eigenvalue −1, i.e. β = 2 with a unit key; inside the open range the flipped "
+                   f"signal shrinks like |1 − β|ⁿ over n flips, so training drives β towards 2 — here β_t lies in "
+                   f"[{b.min():.3f}, {b.max():.3f}].")
+
+
+def score_text(value: float) -> str:
+    """A score as shown: 3 decimals, or 'diverged' where the fast weights became non-finite on the test sequences."""
+    if not np.isfinite(value):
+        return "diverged"
+    return f"{value:.3f}" if abs(value) < 1e4 else f"{value:.3g}"
+
+
 def min_real_eigs(rule: fwp_core.Rule, trace: fwp_core.Trace) -> np.ndarray:
     return np.array([float(metrics.transition_eigenvalues(rule, trace, t).real.min()) for t in range(1, trace.valid_steps + 1)])
 
@@ -123,8 +173,10 @@ with st.sidebar:
     kind = st.selectbox("Programmer kind", list(prog.KINDS), key="prog_kind", bind=QP,
                         help="linear: token → k, v, q, β; recurrent: also sees its previous output; "
                              "self_referential: one matrix that writes itself with the delta rule")
-    rules = fwp_core.rule_names()
-    rule = st.selectbox("Fast-weight rule", rules, index=rules.index("delta"), key="prog_rule", bind=QP)
+    rules = prog.rules_for(kind)
+    rule = st.selectbox("Fast-weight rule", rules, index=rules.index("delta"), key="prog_rule", bind=QP,
+                        help=None if kind != "self_referential" else
+                        "The self-referential programmer writes one key per token, so rules with sub-steps are not offered.")
     beta = st.segmented_control("β range", list(BETA_CHOICES), default="0-2", key="prog_beta", bind=QP, required=True,
                                 help="0-1: β = sigmoid(·); 0-2: β = 2·sigmoid(·), which allows reflections")
     spec = prog.get_task(task)
@@ -153,7 +205,10 @@ def main() -> None:
     with st.expander("Load a saved programmer"):
         f = st.file_uploader("A .pt file saved from this page", type=["pt"], key="prog_file",
                              help=f"At most {prog.MAX_FILE_BYTES // 2**20} MB; read with torch.load(weights_only=True), never unpickled.")
-        if f is not None:
+        if f is None:
+            st.session_state.pop("prog_uploaded", None)
+            uploaded = None
+        else:
             try:
                 st.session_state["prog_uploaded"] = prog.load(f.getvalue())
                 uploaded = st.session_state["prog_uploaded"]
@@ -161,30 +216,36 @@ def main() -> None:
             except ValueError as exc:
                 st.error(f"This file is not a saved programmer: {exc}")
 
-    if key not in done and uploaded is None:
-        st.info("Press **Train** to train this programmer (or load a saved one). The default — parity with the delta rule "
-                "and β ∈ (0, 2) — learns to flip its memory on every 1 bit.")
+    result, origin = available(key)
+    if uploaded is not None:
+        model = uploaded
+        st.caption(f"Showing the programmer loaded from the file ({model.config.kind}, rule {model.config.rule}); "
+                   "remove the file to go back.")
+        if model.config.task != task:
+            st.warning(f"The loaded programmer was trained on {model.config.task}; switch the task to {model.config.task} to test it.")
+            return
+    elif result is None:
+        ready = "; ".join(f"{e.task} with {e.rule}, β ∈ (0, {e.beta_max:g})" for e in pretrain.SHIPPED)
+        st.info(f"No programmer is trained for this configuration yet. Press **Train** to train it here ({steps} steps "
+                f"of Adam on the CPU). These open ready (a linear programmer, the default steps, seed 0): {ready}.")
         return
-    if key in done:
-        result = trained(*key)
+    else:
         model, metric_name = result.model, result.history.metric_name
         st.plotly_chart(figures.training_figure({f"{rule} / β ∈ ({beta.replace('-', ', ')})": (result.history.loss, result.history.metric)},
                                                 metric_name), key="prog_training")
-        caption(f"Loss and {metric_name} over {result.steps} training steps ({result.seconds:.1f} s).")
+        skipped = result.history.skipped
+        caption(f"Loss and {metric_name} over {result.steps} training steps ({result.seconds:.1f} s); {origin}."
+                + (f" {skipped} steps had a non-finite loss (the fast weights blew up) and made no update." if skipped else ""))
         lengths = tuple(sorted({spec.train_lengths[1], spec.eval_length}))
-        sc = scores(result, key, lengths)
+        sc = scores(result, (key, origin), lengths)
         cols = st.columns(len(sc) + 1)
         for col, (L, value) in zip(cols, sc.items()):
-            col.metric(f"{metric_name} at length {L}", f"{value:.3f}")
+            col.metric(f"{metric_name} at length {L}", score_text(value),
+                       help=None if np.isfinite(value) else "The fast weights became non-finite (NaN or inf) on the test sequences.")
         buf = io.BytesIO()
         prog.save(model, buf)
         cols[-1].download_button("Save this programmer (.pt)", buf.getvalue(), f"programmer_{task}_{rule}_{kind}_{beta}.pt",
                                  "application/octet-stream", on_click="ignore")
-    else:
-        model = uploaded
-        if model.config.task != task:
-            st.warning(f"The loaded programmer was trained on {model.config.task}; switch the task to {model.config.task} to test it.")
-            return
 
     st.subheader("Step through what it writes")
     bits = "0110100111010011"
@@ -197,26 +258,32 @@ def main() -> None:
     except ValueError as exc:
         st.error(f"This test sequence cannot be used: {exc}")
         return
-    ep, fw_rule, trace = replay(model, batch)
-    T = trace.valid_steps
-    if trace.diverged_at is not None:
-        st.warning(f"The fast weights blew up at step {trace.diverged_at}; steps from there are not shown.")
+    ep, fw_rule, trace, emitted = replay(model, batch)
+    T = 0 if trace is None else trace.valid_steps
+    if T < emitted:
+        where = (f"the slow net's own weights became non-finite (NaN or inf) at token {int(ep.q.shape[0]) + 1}"
+                 if trace is None or T == trace.T else f"the fast weights blew up at step {trace.diverged_at}")
+        st.warning(f"This programmer cannot be stepped past token {T}: {where}. Train it with β ∈ (0, 1), fewer steps "
+                   "or another rule." + (" Steps before that are shown." if T else ""))
     if T < 1:
         return
     t = st.slider("t", 1, T, min(T, 1), key="prog_t") if T > 1 else 1
-    right = correctness(ep.meta, batch)
-    fig_p = figures.programme_figure(ep.tokens or [str(s) for s in range(1, trace.T + 1)], ep.k.numpy(), ep.v.numpy(),
-                                     ep.q.numpy(), trace.beta.reshape(trace.T, -1)[:, 0].numpy(), t, correct=right)
+    right = correctness(ep.meta, batch)[:T]
+    fig_p = figures.programme_figure(list(ep.tokens[:T]) or [str(s) for s in range(1, T + 1)], ep.k[:T].reshape(T, -1).numpy(),
+                                     ep.v[:T].reshape(T, -1).numpy(), ep.q[:T].numpy(),
+                                     trace.beta[:T].reshape(T, -1)[:, 0].numpy(), t, correct=right)
     dark = st.context.theme.type == "dark"  # the two charts that follow t are self-styled (figures.page_spec)
     st.plotly_chart(figures.page_spec(fig_p, dark), key="prog_emitted", theme=None, config={"displaylogo": False})
     scored = right[np.isfinite(right)]
+    substeps = fwp_core.get_spec(fw_rule.name).substeps
     caption("What the slow net emitted for each token; bars are β_t, green where the read-out at that token is right. "
+            + ("Each token's sub-step keys and values are stacked (β of the first sub-step drawn). " if substeps else "")
             + (f"{int(scored.sum())} of {len(scored)} scored tokens right." if scored.size else ""))
     W = trace.weights.numpy()
     i = t - 1
     zmax = figures.symmetric_range(W[: T + 1])
-    fig_w = figures.weights_figure(W[t - 1], W[t] - W[t - 1], W[t], key=trace.keys[i].numpy(), query=trace.queries[i].numpy(),
-                                   value=trace.values[i].numpy(), retrieved=trace.retrieved[i].numpy(),
+    fig_w = figures.weights_figure(W[t - 1], W[t] - W[t - 1], W[t], key=trace.token_keys[i].numpy(), query=trace.queries[i].numpy(),
+                                   value=trace.token_values[i].numpy(), retrieved=trace.retrieved[i].numpy(),
                                    output=trace.outputs[i].numpy(), zmax=zmax, t=t)
     st.plotly_chart(figures.page_spec(fig_w, dark), key="prog_weights", theme=None, config={"displaylogo": False})
     ev = metrics.transition_eigenvalues(fw_rule, trace, t).numpy()
@@ -224,29 +291,31 @@ def main() -> None:
             f"eigenvalues from {ev.real.min():.3f} to {ev.real.max():.3f}"
             + (" — a reflection: part of the memory changes sign." if ev.real.min() < 0 else "."))
 
-    if task == "parity" and key in done:
+    if task == "parity" and result is not None and uploaded is None:
         st.subheader("Why parity needs β ∈ (0, 2)")
         other = "0-1" if beta == "0-2" else "0-2"
         other_key = (task, rule, kind, other, steps, seed)
-        if other_key not in done:
+        other_result, other_origin = available(other_key)
+        if other_result is None:
             if st.button(f"Train the same programmer with β ∈ ({other.replace('-', ', ')}) to compare", key="prog_train_other"):
                 try:
                     train_with_progress(*other_key)
                     done.add(other_key)
+                    other_result, other_origin = available(other_key)
                 except ValueError as exc:
                     st.error(f"This programmer cannot be trained: {exc}")
-        if other_key in done:
-            pair = {b: trained(task, rule, kind, b, steps, seed) for b in ("0-1", "0-2")}
+        if other_result is not None:
+            pair = {beta: ((key, origin), result), other: ((other_key, other_origin), other_result)}
             cols = st.columns(2)
             series = {}
-            for col, (b, res) in zip(cols, pair.items()):
-                acc = scores(res, (task, rule, kind, b, steps, seed), (spec.eval_length,))[spec.eval_length]
-                col.metric(f"β ∈ ({b.replace('-', ', ')}): accuracy at length {spec.eval_length}", f"{acc:.3f}")
-                _, r, tr = replay(res.model, batch)
-                series[f"β ∈ ({b.replace('-', ', ')})"] = min_real_eigs(r, tr)
+            for col, b in zip(cols, ("0-1", "0-2")):
+                k_b, res = pair[b]
+                acc = scores(res, k_b, (spec.eval_length,))[spec.eval_length]
+                col.metric(f"β ∈ ({b.replace('-', ', ')}): accuracy at length {spec.eval_length}", score_text(acc))
+                _, r, tr, _ = replay(res.model, batch)
+                series[f"β ∈ ({b.replace('-', ', ')})"] = min_real_eigs(r, tr) if tr is not None else np.array([])
             st.plotly_chart(figures.eigen_timeline_figure(series, ep.tokens), key="prog_eigs", config={"displaylogo": False})
-            caption("The smallest eigenvalue of each step's transition on the test bits: only β ∈ (0, 2) goes below 0 "
-                    "(a reflection), so only it can flip the memory on a 1 bit and track parity at any length.")
+            caption(parity_caption(series, pair["0-2"][1], batch))
 
 
 main()

@@ -10,7 +10,7 @@ Never imports Streamlit or Plotly.
 """
 
 from .io import FORMAT, MAX_FILE_BYTES, load, save
-from .models import BETA_RANGES, KINDS, MAX_D, Emitted, FastWeightProgrammer, ProgrammerConfig, make_config
+from .models import BETA_RANGES, KINDS, MAX_D, Emitted, FastWeightProgrammer, ProgrammerConfig, make_config, rules_for
 from .tasks import TASKS, TaskBatch, TaskSpec, encode_bits, get_task, least_squares_prediction, sample, task_names
 from .train import MAX_STEPS, MAX_TRAIN_LENGTH, Evaluation, History, TrainResult, evaluate, evaluate_detail, train
 
@@ -18,5 +18,5 @@ __all__ = [
     "BETA_RANGES", "Emitted", "Evaluation", "FORMAT", "FastWeightProgrammer", "History", "KINDS", "MAX_D",
     "MAX_FILE_BYTES", "MAX_STEPS", "MAX_TRAIN_LENGTH", "ProgrammerConfig", "TASKS", "TaskBatch", "TaskSpec",
     "TrainResult", "encode_bits", "evaluate", "evaluate_detail", "get_task", "least_squares_prediction", "load",
-    "make_config", "sample", "save", "task_names", "train",
+    "make_config", "rules_for", "sample", "save", "task_names", "train",
 ]

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..registry import get_spec, make_rule
+from ..registry import get_spec, make_rule, rule_names
 from ..rules.base import Rule
 from ..sequences import Episode
 from .tasks import TaskBatch, encode_bits, get_task
@@ -90,6 +90,12 @@ def check_beta_range(beta_range: Any) -> float:
     if not ok:
         raise ValueError(f"beta_range={beta_range!r} is not allowed; choose {allowed}")
     return hi
+
+
+def rules_for(kind: str) -> list[str]:
+    """The fast-weight rules a programmer of ``kind`` can drive (the self-referential one writes one key per
+    token, so it takes no rule with sub-steps)."""
+    return [r for r in rule_names() if not (kind == "self_referential" and get_spec(r).substeps)]
 
 
 def make_config(

@@ -190,7 +190,7 @@ TASKS: dict[str, TaskSpec] = {
             defaults={"d": 8, "lr": 3e-3, "steps": 1500, "batch_size": 64}, symbols=("0", "1"),
         ),
         TaskSpec(
-            "modular_count", "Counting mod 3", "running count of ones mod 3 (a rotation: two reflections per step)",
+            "modular_count", "Counting mod 3", "running count of ones mod 3 (a rotation: in one layer, two reflections per 1 bit)",
             d_in=3, n_out=3, regression=False, sample=_modular_count,
             train_lengths=(2, 16), eval_length=64, seq_len=lambda L: L + 1, max_length=1024,
             defaults={"d": 8, "lr": 3e-3, "steps": 1500, "batch_size": 64}, symbols=("0", "1"),

@@ -8,7 +8,8 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from fwp_core import programmer as prog
-from tests.helpers import decode, figure_with_trace, open_page, trace_named
+from fwp_core.programmer import pretrain
+from tests.helpers import decode, figure_with_trace, no_errors, open_page, trace_named
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,10 +18,43 @@ def page(**params: str) -> AppTest:
     return open_page("programmer", 240, **params)
 
 
-def test_untrained_page_explains_what_to_do() -> None:
+def test_page_opens_on_the_shipped_parity_programmer_stepping_through_test_bits() -> None:
     at = page()
-    assert not at.exception and not at.error
-    assert any("Press **Train**" in i.value for i in at.info)
+    no_errors(at)
+    entry = pretrain.find("parity", "delta", "linear", 2.0, 1500, 0)
+    assert entry is not None
+    recorded = pretrain.recorded_scores(entry)
+    labels = {m.label: m.value for m in at.metric}
+    for L, score in recorded.items():  # the page's own evaluation of the shipped file matches the manifest
+        assert labels[f"accuracy at length {L}"] == f"{score:.3f}"
+    assert labels["β ∈ (0, 2): accuracy at length 64"] == f"{recorded[64]:.3f}"
+    other = pretrain.recorded_scores(pretrain.find("parity", "delta", "linear", 1.0, 1500, 0))
+    assert labels["β ∈ (0, 1): accuracy at length 64"] == f"{other[64]:.3f}"
+    charts = [c.key for c in at.get("plotly_chart")]
+    assert {"prog_training", "prog_emitted", "prog_weights", "prog_eigs"} <= set(charts), charts
+    assert any("shipped with the app" in c.value for c in at.caption)
+    assert not at.info  # nothing asks to press Train first
+    # the emitted β are those of the shipped model on the default test bits
+    model = pretrain.shipped("parity", "delta", "linear", 2.0, 1500, 0).model
+    ep = model.programme("0110100111010011")
+    np.testing.assert_allclose(decode(trace_named(figure_with_trace(at, "β"), "β")["y"]), ep.beta.numpy().reshape(-1), atol=1e-6)
+
+
+def test_every_shipped_programmer_opens_ready() -> None:
+    for e in pretrain.SHIPPED:
+        at = page(prog_task=e.task, prog_rule=e.rule, prog_kind=e.kind, prog_beta=f"0-{e.beta_max:g}")
+        no_errors(at)
+        assert "prog_weights" in [c.key for c in at.get("plotly_chart")], e
+        assert any("shipped with the app" in c.value for c in at.caption), e
+
+
+def test_a_configuration_without_a_shipped_programmer_says_how_long_training_takes() -> None:
+    at = page(prog_rule="hebbian", prog_steps="200")
+    no_errors(at)
+    assert any("Press **Train**" in i.value and "200 steps" in i.value for i in at.info)
+    at.button(key="prog_train").click().run()
+    no_errors(at)
+    assert not at.info and "prog_weights" in [c.key for c in at.get("plotly_chart")]
 
 
 def test_train_tiny_parity_programmer_and_step_through_it() -> None:
