@@ -14,6 +14,8 @@ A lesson file::
         look_at: weights                # the highlighted view (a chart key of the page, see VIEWS)
         text: |                         # Markdown with LaTeX; {name} or {name:.2e} is a computed quantity
           The retrieval error is {retrieval_error}.
+        claims:                         # optional: every comparison the text states, checked at this step's
+          - {quantity: recall_old_1, above: 1.0}   # state (the same checks as expect); tests walk them all
         try:                            # optional
           prompt: Press Step ...        # what the learner does
           state: {t: 2}                 # the same change, applied by the "Show me" button
@@ -46,6 +48,7 @@ from fwp_core import metrics
 from fwp_core.registry import resolve_hparams
 
 from . import compute, lab
+from .compare_presets import DEFAULT_RULES
 from .layout import PAGES, ROOT
 from .state import EXPLORER_PARAMS, EXPLORER_VIEWS, LIMITS, parse_param, share_url
 
@@ -185,6 +188,7 @@ class Step:
     text: str
     look_at: str | None = None
     try_: Try | None = None
+    claims: tuple[Check, ...] = ()  # what the text states in words, checked at ``state`` (app/claims.py walks them)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -212,6 +216,10 @@ _PLACEHOLDER = re.compile(r"(?<![A-Za-z_^\\])\{([a-z][a-z0-9_]{3,})(:[^{}]*)?\}"
 
 def placeholders(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2) or "") for m in _PLACEHOLDER.finditer(text)]
+
+
+def placeholder_names(text: str) -> set[str]:
+    return {name for name, _ in placeholders(text)}
 
 
 def _need(d: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
@@ -299,7 +307,7 @@ def parse_lesson(data: Any, source: str = "<lesson>") -> Lesson:
         where = f"{source}, step {i}"
         if not isinstance(rs, Mapping):
             raise ValueError(f"{where}: a step is a mapping with title, page, state, text, look_at and try")
-        unknown = set(rs) - {"title", "page", "state", "text", "look_at", "try"}
+        unknown = set(rs) - {"title", "page", "state", "text", "look_at", "try", "claims"}
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}")
         page = _need(rs, "page", where)
@@ -333,8 +341,12 @@ def parse_lesson(data: Any, source: str = "<lesson>") -> Lesson:
                 raise ValueError(f"{tw}: 'expect' must be a non-empty list of checks")
             tr = Try(prompt=_need(rt, "prompt", tw), state=tuple(_state(page, rt.get("state"), f"{tw}, 'state'").items()),
                      expect=tuple(_check(c, page, f"{tw}, check {j}") for j, c in enumerate(expect, start=1)))
+        raw_claims = rs.get("claims") or []
+        if not isinstance(raw_claims, list):
+            raise ValueError(f"{where}: 'claims' must be a list of checks")
+        claims = tuple(_check(c, page, f"{where}, claim {j}") for j, c in enumerate(raw_claims, start=1))
         steps.append(Step(title=_need(rs, "title", where), page=page, state=tuple(sorted(st_.items())), text=text,
-                          look_at=look, try_=tr))
+                          look_at=look, try_=tr, claims=claims))
     return Lesson(id=lid, title=title, goal=goal, steps=tuple(steps), source=source)
 
 
@@ -489,7 +501,6 @@ def _recall_final(c: ExplorerCtx) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- compare
-_CMP_DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
 
 
 def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
@@ -498,7 +509,7 @@ def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
     n = int(g("cmp_n", 2))
     slots = []
     for i in range(1, n + 1):
-        rule = g(f"cmp{i}_rule", _CMP_DEFAULT_RULES[i - 1])
+        rule = g(f"cmp{i}_rule", DEFAULT_RULES[i - 1])
         spec = fwp_core.get_spec(rule)
         common = {h.name: h for h in spec.all_hparams()}
         hp = {"feature_map": g(f"cmp{i}_feature_map", common["feature_map"].default),
@@ -534,9 +545,16 @@ class CompareCtx:
             raise ValueError(f"this comparison has {len(self.res.runs)} runs, not {i}")
         return self.res.runs[i - 1]
 
-    def recall(self, i: int) -> float:
+    def recall(self, i: int, part: slice = slice(None)) -> float:
+        """Mean relative recall error of run i's stored pairs at t (``part``: a slice of them, oldest first)."""
         _, err = lab.recall_at(self.run(i), self.t)
+        err = err[part]
         return float(err.mean()) if err.size else 0.0
+
+    def quarter(self, i: int, newest: bool) -> slice:
+        n = len(lab.recall_at(self.run(i), self.t)[1])
+        q = max(1, n // 4)
+        return slice(n - q, n) if newest else slice(0, q)
 
 
 def _compare_ctx(params: Mapping[str, Any]) -> CompareCtx:
@@ -551,6 +569,10 @@ def _metric(c: CompareCtx, i: int, name: str) -> float:
 
 for _i in range(1, 5):
     quantity(f"recall_{_i}", "compare", f"mean recall error of run {_i} at t")(lambda c, i=_i: c.recall(i))
+    quantity(f"recall_old_{_i}", "compare", f"mean recall error of run {_i}'s oldest quarter of stored pairs at t")(
+        lambda c, i=_i: c.recall(i, c.quarter(i, newest=False)))
+    quantity(f"recall_new_{_i}", "compare", f"mean recall error of run {_i}'s newest quarter of stored pairs at t")(
+        lambda c, i=_i: c.recall(i, c.quarter(i, newest=True)))
     quantity(f"retrieval_{_i}", "compare", f"retrieval error of run {_i} at t")(lambda c, i=_i: float(c.run(i).retrieval_error[c.t - 1]))
     quantity(f"min_eig_{_i}", "compare", f"min Re λ of run {_i}")(lambda c, i=_i: _metric(c, i, "min Re λ"))
     quantity(f"max_abs_eig_{_i}", "compare", f"max |λ| of run {_i}")(lambda c, i=_i: _metric(c, i, "max |λ|"))
@@ -587,6 +609,27 @@ class CapacityCtx:
     def overwrite(self) -> dict[str, np.ndarray]:
         return lab.overwrite_demo(8, 8, float(self.params.get("cap_ow_beta", 1.0)), int(self.params.get("cap_seed", 0)))
 
+    def seeds(self, n: int, d_phi: int, cap: int | None = None) -> int:
+        asked = int(self.params.get("cap_seeds", 16))
+        return lab.check_capacity_size(n, int(self.params.get("cap_dv", 32)), d_phi, asked if cap is None else min(asked, cap))
+
+    def cosine(self, label: str) -> float:
+        """Mean cosine between φ of the sweep's distinct keys for one feature map (the page's feature-map table)."""
+        n = 2 * self.d_k
+        _, cos = lab.feature_map_sweep(self.params.get("cap_fm_rule", "hebbian"), n_max=n,
+                                       seeds=self.seeds(n, 6 * self.d_k, lab.FEATURE_MAP_SEEDS), **self.common())
+        return float(cos[label][1])
+
+    def recency(self, rule: str, newest: bool) -> float:
+        """Mean relative recall error of the newest (or oldest) quarter of pairs after cap_rec_mult·d_k writes."""
+        n = max(1, int(round(float(self.params.get("cap_rec_mult", 2)) * self.d_k)))
+        rules = tuple(dict.fromkeys((*self.params.get("cap_rules", ["hebbian", "delta", "rls"]), "delta")))
+        if rule not in rules:
+            raise ValueError(f"the rule {rule} is not in this step's recency chart")
+        mean = lab.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.common())[rule][0]  # index 0 = newest
+        q = max(1, n // 4)
+        return float(np.mean(mean[:q] if newest else mean[-q:]))
+
 
 def _capacity_ctx(params: Mapping[str, Any]) -> CapacityCtx:
     return CapacityCtx(params, int(params.get("cap_dk", 32)))
@@ -600,6 +643,13 @@ for _tag, _mult in (("half_dk", 0.5), ("dk", 1), ("2dk", 2), ("4dk", 4)):
     quantity(f"cap_theory_at_{_tag}", "capacity", f"the theory √((N−1)/d_k) at N = {_mult:g}·d_k")(
         lambda c, m=_mult: float(metrics.additive_theory(np.array([max(1, int(round(m * c.d_k)))]), c.d_k)[0]))
 quantity("cap_key_dim", "capacity", "d_k")(lambda c: float(c.d_k))
+for _label, _tag in (("identity", "identity"), ("elu+1", "elu1"), ("relu", "relu"), ("DPFP ν=1", "dpfp1"), ("DPFP ν=3", "dpfp3")):
+    quantity(f"cap_cos_{_tag}", "capacity", f"mean cosine between φ of distinct keys, φ = {_label}")(
+        lambda c, lb=_label: c.cosine(lb))
+for _rule in ("hebbian", "delta", "rls"):
+    for _end, _newest in (("newest", True), ("oldest", False)):
+        quantity(f"cap_{_rule}_{_end}", "capacity", f"{_rule}'s mean recall error of the {_end} quarter of pairs (by age)")(
+            lambda c, r=_rule, nw=_newest: c.recency(r, nw))
 quantity("overwrite_additive_err", "capacity", "‖additive read − (v₁ + v₂)‖")(
     lambda c: float(np.linalg.norm(c.overwrite()["additive read"] - c.overwrite()["v1+v2"])))
 quantity("overwrite_additive_vs_v2", "capacity", "‖additive read − v₂‖")(
@@ -658,8 +708,7 @@ def fill(text: str, values: Mapping[str, float]) -> str:
 
 
 def step_values(step: Step) -> dict[str, float]:
-    names = {n for n, _ in placeholders(step.text)}
-    return evaluate(step.page, step.params, names)
+    return evaluate(step.page, step.params, placeholder_names(step.text))
 
 
 def try_values(step: Step) -> dict[str, float]:
@@ -667,6 +716,11 @@ def try_values(step: Step) -> dict[str, float]:
         return {}
     names = set().union(*(c.names() for c in step.try_.expect))
     return evaluate(step.page, step.try_params(), names)
+
+
+def claim_values(step: Step) -> dict[str, float]:
+    names = set().union(*(c.names() for c in step.claims)) if step.claims else set()
+    return evaluate(step.page, step.params, names)
 
 
 def try_holds(step: Step) -> tuple[bool, dict[str, float]]:

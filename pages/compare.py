@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, lab, state, widgets
+from app import figures, lab, lessons, state, widgets
+from app.compare_presets import DEFAULT, DEFAULT_RULES, PRESETS, preset_values
 from app.layout import caption, guarded
 from app.stepper import follow_url, play_settings, play_tick, step_controls
 from app.state import LIMITS, Param
@@ -19,53 +18,10 @@ from fwp_core.sequences import SOURCES
 QP = "query-params"
 RULES = fwp_core.rule_names()
 SEQUENCES = list(SOURCES)
-DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
 SESSION = lab.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
                                              "speed": "cmp_speed"})
 
 
-def _slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp) -> lab.Slot:
-    return lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=beta, schedule=schedule, gate=gate)
-
-
-@dataclass(frozen=True)
-class Preset:
-    title: str
-    lesson: str
-    cfg: lab.CompareConfig
-    t: int | None = None  # the step shown first (None: the last)
-
-
-PRESETS: dict[str, Preset] = {
-    "overwrite": Preset(
-        "Additive vs delta · overwrite",
-        "Six keys are written, then written again with new values. The additive (Hebbian) memory keeps the old and the "
-        "new value on top of each other, so its recall error stays high; the delta rule first reads what the key holds "
-        "and replaces it, so the newest pair is recalled exactly and the others only suffer crosstalk.",
-        lab.CompareConfig(slots=(_slot("hebbian"), _slot("delta")), sequence="overwrite", T=12, d_k=16, d_v=8),
-    ),
-    "long_recall": Preset(
-        "Decay vs delta vs gated delta · long recall",
-        "64 pairs go into a 16-dimensional memory, then earlier keys are queried. Decay forgets old pairs cleanly (their "
-        "error tends to ‖v‖, i.e. the memory returns ≈ 0), the delta rule keeps the newest pairs best but its old pairs "
-        "are corrupted by crosstalk (error above ‖v‖), the gated delta rule does both. Softmax attention keeps every pair "
-        "in its growing cache. Shown: the memory right after the last write (t = 64); step on through the reads and watch "
-        "the decaying memories keep fading while they are queried.",
-        lab.CompareConfig(slots=(_slot("decay", gamma=0.95), _slot("delta"), _slot("gated_delta", gate=0.95)),
-                          sequence="recall", T=128, d_k=16, d_v=16, softmax=True),
-        t=64,
-    ),
-    "beta_range": Preset(
-        "β ∈ (0, 1) vs β ∈ (0, 2)",
-        "The same delta rule with random write strengths β_t ~ U(0, 1) and U(0, 2) (the same draws, doubled). With unit "
-        "keys the step's transition I − β k kᵀ has eigenvalues 1 and 1 − β: β < 1 keeps them in (0, 1], β up to 2 reaches "
-        "(−1, 1) (see min Re λ in the table), so writes can flip part of the memory — what lets a trained programmer "
-        "track parity — at the price of overshooting writes here.",
-        lab.CompareConfig(slots=(_slot("delta", beta=1.0, schedule="random"), _slot("delta", beta=2.0, schedule="random")),
-                          sequence="random", T=32, d_k=8, d_v=8),
-    ),
-}
-DEFAULT = PRESETS["overwrite"].cfg
 
 PARAMS: dict[str, Param] = {
     p.name: p
@@ -85,21 +41,7 @@ PARAMS: dict[str, Param] = {
 
 def apply_preset(name: str) -> None:
     """Every control of the page to the preset's values (the URL follows)."""
-    cfg = PRESETS[name].cfg
-    values: dict = {"cmp_n": len(cfg.slots)}
-    defaults: dict = {"cmp_n": 2, "cmp_seq": DEFAULT.sequence, "cmp_T": DEFAULT.T, "cmp_dk": DEFAULT.d_k, "cmp_dv": DEFAULT.d_v,
-                      "cmp_seed": 0, "cmp_softmax": False, "cmp_sm_scale": 10.0, "cmp_t": 1}
-    for i, slot in enumerate(cfg.slots, start=1):
-        values[f"cmp{i}_rule"] = slot.rule
-        defaults[f"cmp{i}_rule"] = DEFAULT_RULES[i - 1]
-        rule_defaults = resolve_hparams(slot.rule)
-        for k, v in slot.hparams:
-            values[f"cmp{i}_{k}"] = v
-            defaults[f"cmp{i}_{k}"] = rule_defaults[k]
-        values.update({f"cmp{i}_beta": float(slot.beta), f"cmp{i}_sched": slot.schedule, f"cmp{i}_gate": float(slot.gate)})
-        defaults.update({f"cmp{i}_beta": 1.0, f"cmp{i}_sched": "constant", f"cmp{i}_gate": 0.9})
-    values.update(cmp_seq=cfg.sequence, cmp_T=cfg.T, cmp_dk=cfg.d_k, cmp_dv=cfg.d_v, cmp_seed=cfg.seed, cmp_softmax=cfg.softmax,
-                  cmp_sm_scale=float(cfg.softmax_scale), cmp_t=PRESETS[name].t or cfg.T)
+    values, defaults = preset_values(name)
     st.session_state["cmp_playing"] = False
     lab.set_bound(values, defaults)
 
@@ -192,14 +134,14 @@ for w in st.session_state["_url_warnings_compare"]:
 
 cols = st.columns(len(PRESETS))
 for col, (name, p) in zip(cols, PRESETS.items()):
-    col.button(p.title, key=f"cmp_preset_{name}", on_click=apply_preset, args=(name,), width="stretch", help=p.lesson)
+    col.button(p.title, key=f"cmp_preset_{name}", on_click=apply_preset, args=(name,), width="stretch", help=p.summary)
 
 with st.sidebar:
     cfg = controls()
 
 for name, p in PRESETS.items():
     if cfg == p.cfg:
-        st.info(f"**{p.title}.** {p.lesson}")
+        st.info(f"**{p.title}.** " + lessons.fill(p.text, lessons.evaluate("compare", preset_values(name)[0], lessons.placeholder_names(p.text))))
         break
 
 try:

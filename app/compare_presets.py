@@ -1,0 +1,101 @@
+"""The Compare page's presets: a configuration, a text whose numbers are filled in live from that configuration
+(``{quantity}`` placeholders, the lesson quantities of the compare page), and the claims that text makes in
+words, checked at the preset's own settings (app/claims.py walks them; tests fail when one stops being true).
+No Streamlit here: the page, the lessons and the tests share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fwp_core.registry import resolve_hparams
+
+from . import lab
+
+DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
+"""The rule of each of the four comparison slots before anyone picks one."""
+
+
+def slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp: Any) -> lab.Slot:
+    return lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=beta, schedule=schedule, gate=gate)
+
+
+@dataclass(frozen=True)
+class Preset:
+    title: str
+    summary: str  # one qualitative line (the button's tooltip): no numbers, no comparisons
+    text: str  # shown while the preset is on screen; {quantity} placeholders are computed at the preset's settings
+    cfg: lab.CompareConfig
+    t: int | None = None  # the step shown first (None: the last)
+    claims: tuple[dict[str, Any], ...] = ()  # checks in the lesson format: what ``text`` states in words
+
+
+PRESETS: dict[str, Preset] = {
+    "overwrite": Preset(
+        "Additive vs delta · overwrite",
+        "Six keys written twice: does the memory keep the old value, the new one, or both?",
+        "Six keys are written, then written again with new values. The additive (Hebbian) memory keeps the old and the "
+        "new value on top of each other: after the last write its mean recall error is **{recall_1}** (0 is perfect, 1 "
+        "what an empty memory returns). The delta rule first reads what the key holds and replaces it: its newest pair "
+        "reads back with error **{recall_new_2}** and its mean is **{recall_2}**, the rest being crosstalk. (The "
+        "retrieval error at t is measured against the *new* value before it is written: the delta rule, which still "
+        "holds the old value, scores **{retrieval_2}** there against the additive **{retrieval_1}** — the recall "
+        "chart below is what shows the overwrite.)",
+        lab.CompareConfig(slots=(slot("hebbian"), slot("delta")), sequence="overwrite", T=12, d_k=16, d_v=8),
+        claims=({"quantity": "recall_new_2", "below": 1e-4}, {"quantity": "recall_2", "below": "recall_1"},
+                {"quantity": "recall_1", "above": 0.5}),
+    ),
+    "long_recall": Preset(
+        "Decay vs delta vs gated delta · long recall",
+        "More pairs than dimensions: how forgetting and correcting fail differently.",
+        "64 pairs go into a 16-dimensional memory, then earlier keys are queried; shown right after the last write "
+        "(t = 64). No fixed-size memory recalls well here. Decay (γ = 0.95) keeps about 1/(1 − γ) = 20 recent pairs in "
+        "play, more than d_k = 16, so it does not forget cleanly: its oldest quarter of pairs reads back with error "
+        "**{recall_old_1}** (1 is an empty memory) — crosstalk, not silence. The delta rule's oldest pairs are worse "
+        "(**{recall_old_2}**), corrupted by crosstalk. The gated delta rule, which decays and corrects, recalls its newest "
+        "quarter best: **{recall_new_3}**, against **{recall_new_2}** for delta and **{recall_new_1}** for decay. Softmax "
+        "attention keeps every pair in its growing cache (**{recall_4}**). Step on through the reads and watch the "
+        "decaying memories keep fading while they are queried.",
+        lab.CompareConfig(slots=(slot("decay", gamma=0.95), slot("delta"), slot("gated_delta", gate=0.95)),
+                          sequence="recall", T=128, d_k=16, d_v=16, softmax=True),
+        t=64,
+        claims=({"quantity": "recall_old_1", "above": 1.0}, {"quantity": "recall_old_2", "above": "recall_old_1"},
+                {"quantity": "recall_new_3", "below": "recall_new_2"}, {"quantity": "recall_new_3", "below": "recall_new_1"},
+                {"quantity": "recall_4", "below": 0.1}),
+    ),
+    "beta_range": Preset(
+        "β ∈ (0, 1) vs β ∈ (0, 2)",
+        "The same delta rule with write strengths up to 1 and up to 2.",
+        "The same delta rule with random write strengths β_t ~ U(0, 1) and U(0, 2) (the same draws, doubled). With unit "
+        "keys the step's transition I − β k kᵀ has eigenvalues 1 and 1 − β: β < 1 keeps them in (0, 1] (smallest here "
+        "**{min_eig_1}**), β up to 2 reaches (−1, 1) (smallest here **{min_eig_2}**), so writes can flip part of the "
+        "memory — what lets a trained programmer track parity — at the price of overshooting writes on this random "
+        "sequence: mean recall error **{recall_2}** against **{recall_1}**.",
+        lab.CompareConfig(slots=(slot("delta", beta=1.0, schedule="random"), slot("delta", beta=2.0, schedule="random")),
+                          sequence="random", T=32, d_k=8, d_v=8),
+        claims=({"quantity": "min_eig_1", "above": 0.0}, {"quantity": "min_eig_2", "below": 0.0},
+                {"quantity": "recall_2", "above": "recall_1"}),
+    ),
+}
+DEFAULT = PRESETS["overwrite"].cfg
+
+
+def preset_values(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The page's URL parameters for preset ``name``, and the default of each (to leave defaults out of the URL)."""
+    p = PRESETS[name]
+    cfg = p.cfg
+    values: dict[str, Any] = {"cmp_n": len(cfg.slots)}
+    defaults: dict[str, Any] = {"cmp_n": 2, "cmp_seq": DEFAULT.sequence, "cmp_T": DEFAULT.T, "cmp_dk": DEFAULT.d_k,
+                                "cmp_dv": DEFAULT.d_v, "cmp_seed": 0, "cmp_softmax": False, "cmp_sm_scale": 10.0, "cmp_t": 1}
+    for i, s in enumerate(cfg.slots, start=1):
+        values[f"cmp{i}_rule"] = s.rule
+        defaults[f"cmp{i}_rule"] = DEFAULT_RULES[i - 1]
+        rule_defaults = resolve_hparams(s.rule)
+        for k, v in s.hparams:
+            values[f"cmp{i}_{k}"] = v
+            defaults[f"cmp{i}_{k}"] = rule_defaults[k]
+        values.update({f"cmp{i}_beta": float(s.beta), f"cmp{i}_sched": s.schedule, f"cmp{i}_gate": float(s.gate)})
+        defaults.update({f"cmp{i}_beta": 1.0, f"cmp{i}_sched": "constant", f"cmp{i}_gate": 0.9})
+    values.update(cmp_seq=cfg.sequence, cmp_T=cfg.T, cmp_dk=cfg.d_k, cmp_dv=cfg.d_v, cmp_seed=cfg.seed, cmp_softmax=cfg.softmax,
+                  cmp_sm_scale=float(cfg.softmax_scale), cmp_t=p.t or cfg.T)
+    return values, defaults
