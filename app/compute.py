@@ -115,7 +115,7 @@ class ExplorerResult:
     parallel_outputs: np.ndarray | None  # (T, d_v)
     zmax: float  # one colour range for the weights figure over all valid steps
     T: int
-    panels: dict[str, np.ndarray | None]  # the attention view's matrices (see attention_panels)
+    panels: dict[str, Any]  # the attention view's matrices and labels (see attention_panels)
 
     @property
     def valid(self) -> int:
@@ -153,19 +153,30 @@ def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None
     )
 
 
-def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, rule: str) -> dict[str, np.ndarray | None]:
-    """The matrices of the attention view: ``scores`` (QKᵀ ⊙ M) always; ``attention`` for additive rules;
-    ``correction`` and ``pseudo_values`` for delta-type rules. DeltaProduct's parallel form runs over
-    interleaved sub-steps, so only its token-level scores (first sub-step keys) are drawn. A diverged run
-    is cut before its first bad step."""
+def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, rule: str) -> dict[str, Any]:
+    """The attention view's matrices, as keyword arguments of ``figures.attention_figure``; with W_0 = 0:
+
+    * delta-type rules (``form.correction`` set): ``attention`` A = QKᵀ ⊙ Γ ⊙ M (Γ_ts = α_{s+1}⋯α_t the gate's
+      decay, left out without a gate; ``gated`` says which), ``correction`` T = (I + L)⁻¹ diag(step) with
+      ``step`` the registry's ``step_symbol`` (β, or Longhorn's ε_t = β_t/(1 + β_t‖φ(k_t)‖²)), ``pseudo_values``
+      U = T V and ``contributions`` C = A T, so that Y = A U = C V: row t of C is what each value v_s gives y_t;
+    * other rules with a parallel form: ``attention`` A with β, decay, normaliser folded in, Y = A V, so A is
+      already the contribution matrix over the values;
+    * no parallel form, or DeltaProduct (whose form runs over T·n_h interleaved sub-steps): only the token-level
+      ``scores`` QKᵀ ⊙ M (DeltaProduct: first sub-step keys; ``substeps`` says so).
+
+    A diverged run is cut before its first bad step (the matrices are lower triangular, so the top-left block of
+    A T is the product of the blocks)."""
     n = trace.valid_steps
-    keys = trace.token_keys[:n]  # (n, d_phi)
-    scores = torch.tril(trace.queries[:n] @ keys.T).numpy()
-    if form is None or fwp_core.get_spec(rule).substeps:
-        return dict(scores=scores, attention=None, correction=None, pseudo_values=None)
-    if form.correction is not None:
-        return dict(scores=scores, attention=None, correction=form.correction[:n, :n].numpy(), pseudo_values=form.values[:n].numpy())
-    return dict(scores=scores, attention=form.attention[:n, :n].numpy(), correction=None, pseudo_values=None)
+    spec = fwp_core.get_spec(rule)
+    if form is None or spec.substeps:
+        return dict(scores=torch.tril(trace.queries[:n] @ trace.token_keys[:n].T).numpy(), substeps=spec.substeps)
+    A = form.attention[:n, :n]
+    if form.correction is None:
+        return dict(attention=A.numpy())
+    corr = form.correction[:n, :n]
+    return dict(attention=A.numpy(), correction=corr.numpy(), pseudo_values=form.values[:n].numpy(),
+                contributions=(A.double() @ corr.double()).numpy(), gated=trace.gate is not None, step=spec.step_symbol)
 
 
 def weights_figure_at(result: ExplorerResult, t: int, *, hover: bool = False, as_spec: bool = False) -> Any:

@@ -384,33 +384,44 @@ def weights_figure(
 
 
 def attention_figure(
-    scores: np.ndarray, t: int, *, attention: np.ndarray | None = None, correction: np.ndarray | None = None,
-    pseudo_values: np.ndarray | None = None, tokens: Sequence[str] = (), window: int = 256, as_spec: bool = False,
-    colorbar: bool = True,
+    t: int, *, attention: np.ndarray | None = None, correction: np.ndarray | None = None,
+    pseudo_values: np.ndarray | None = None, contributions: np.ndarray | None = None, scores: np.ndarray | None = None,
+    gated: bool = False, step: str = "β", substeps: bool = False, tokens: Sequence[str] = (), window: int = 256,
+    as_spec: bool = False, colorbar: bool = True,
 ) -> go.Figure:
-    """The parallel form at step t with row t highlighted (``colorbar=False``: the page draws the scale, see
-    ``legend_for``).
+    """The parallel form at step t with row t boxed (``colorbar=False``: the page draws the scale, see
+    ``legend_for``); the matrices come from ``compute.attention_panels``.
 
-    Additive rules: the causal attention matrix (traces ``attention``). Delta-type rules: QKᵀ ⊙ M
-    (``scores``), the correction (I + tril₋₁(diag(β)KKᵀ))⁻¹diag(β) (``correction``) and the pseudo-values U
-    (``pseudo_values``). Without a parallel form only QKᵀ ⊙ M is drawn. Long sequences show a window of
+    Delta-type rules (``correction`` given): A = QKᵀ ⊙ Γ ⊙ M (``attention``; Γ only when ``gated``), the correction
+    T = (I + L)⁻¹ diag(step) (``correction``), the pseudo-values U = T V (``pseudo_values``) and the contributions
+    C = A T over the values (``contributions``): Y = A U = C V. Other rules with a parallel form: A with everything
+    folded in, Y = A V (``attention``). Otherwise only the causal scores QKᵀ ⊙ M (``scores``; ``substeps``:
+    token-level scores of a rule whose parallel form runs over sub-steps). Long sequences show a window of
     ``window`` tokens ending at t."""
-    T = scores.shape[0]
+    square = next(m for m in (attention, scores) if m is not None)
+    T = square.shape[0]
     lo = max(0, min(t, T) - window) if T > window else 0
     hi = min(T, lo + window)
     idx = np.arange(lo, hi)
     labels = idx + 1  # numeric token axes: category axes of many strings are slow to draw on every step
-    if correction is not None and pseudo_values is not None:
-        panels = [("scores", scores[np.ix_(idx, idx)], labels), ("correction", correction[np.ix_(idx, idx)], labels),
-                  ("pseudo_values", pseudo_values[idx], np.arange(pseudo_values.shape[1]))]
-        titles = ("QKᵀ ⊙ M", "correction T = (I + L)⁻¹ diag β", "pseudo-values U = T V")
+    win = np.ix_(idx, idx)
+    if correction is not None and pseudo_values is not None and contributions is not None:
+        panels = [("attention", attention[win], labels), ("correction", correction[win], labels),
+                  ("pseudo_values", pseudo_values[idx], np.arange(pseudo_values.shape[1])),
+                  ("contributions", contributions[win], labels)]
+        titles = ("A = QKᵀ ⊙ Γ ⊙ M" if gated else "A = QKᵀ ⊙ M", f"correction T = (I + L)⁻¹ diag({step})",
+                  "pseudo-values U = T V", "contributions C = A T")
+        widths = (0.28, 0.28, 0.16, 0.28)
     elif attention is not None:
-        panels = [("attention", attention[np.ix_(idx, idx)], labels)]
-        titles = ("attention A (β and decay folded in)",)
+        panels = [("attention", attention[win], labels)]
+        titles = ("attention A: y_t = Σ_s A_ts v_s",)
+        widths = None
     else:
-        panels = [("scores", scores[np.ix_(idx, idx)], labels)]
-        titles = ("QKᵀ ⊙ M (this rule has no parallel form)",)
-    layout = _layout(1, len(panels), titles, column_widths=(0.37, 0.37, 0.26) if len(panels) == 3 else None, hspace=0.1)
+        panels = [("scores", scores[win], labels)]
+        titles = ("QKᵀ ⊙ M, token-level scores only (first sub-step keys)" if substeps
+                  else "QKᵀ ⊙ M (this rule has no parallel form)",)
+        widths = None
+    layout = _layout(1, len(panels), titles, column_widths=widths, hspace=0.06 if widths else 0.1)
     zmax = symmetric_range(*[p[1] for p in panels])
     traces, shapes = [], []
     for n, (name, z, xlab) in enumerate(panels, start=1):

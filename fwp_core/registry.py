@@ -88,6 +88,7 @@ class RuleSpec:
     defaults: dict[str, Any] = field(default_factory=dict)  # overrides of COMMON defaults
     family: str = "additive"  # "additive", "delta" or "other": which matrices the app shows
     read_latex: str = r"W_{t-1}\phi(k_t)"  # the read r_t before the write (``Rule.read``); indices _{t-1} and k_t
+    step_symbol: str = "β"  # delta family: the per-token step the correction (I + L)⁻¹ diag(·) folds in
 
     @property
     def has_parallel(self) -> bool:
@@ -165,7 +166,7 @@ RULES: dict[str, RuleSpec] = {
             "longhorn", Longhorn, "Longhorn (implicit delta)", "the implicit (proximal) step; never overshoots",
             r"W_t = W_{t-1} + \varepsilon_t \big(v_t - W_{t-1}\phi(k_t)\big)\phi(k_t)^\top,\; \varepsilon_t = \frac{\beta_t}{1 + \beta_t \|\phi(k_t)\|^2}",
             r"\text{delta form with } \varepsilon_t \text{ in place of } \beta_t",
-            family="delta",
+            family="delta", step_symbol="ε",
         ),
         RuleSpec(
             "rls", RLS, "Recursive least squares (Mesa)", "the optimal linear memory",

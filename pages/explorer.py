@@ -75,6 +75,35 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
+# what a step symbol other than β stands for in the delta correction (``RuleSpec.step_symbol``)
+_STEP_MEANING = {"ε": "ε_t = β_t/(1 + β_t‖φ(k_t)‖²), the implicit step this rule takes in place of β_t (in L too)"}
+
+
+def _attention_caption(panels: dict) -> str:
+    """What each panel of the attention view is (``compute.attention_panels``); W_0 = 0."""
+    same = (" The y∥ column of the fast-weights view is y_t computed this way; it matches the recurrent y to the "
+            "max |difference| above.")
+    if panels.get("contributions") is not None:
+        g, a = ("Γ ⊙ ", "α_s ") if panels["gated"] else ("", "")
+        b = panels["step"]
+        gamma = ", Γ_ts = α_{s+1}⋯α_t the gate's decay" if panels["gated"] else ""
+        step = f" Here {_STEP_MEANING[b]}." if b in _STEP_MEANING else ""
+        return (f"y_t = Σ_s A_ts u_s = Σ_s C_ts v_s. A = QKᵀ ⊙ {g}M weights the pseudo-values u_s, not the values "
+                f"(M the causal mask{gamma}; keys and queries after φ). The correction T = (I + L)⁻¹ diag({b}), "
+                f"L = tril₋₁(diag({b}){'(KKᵀ ⊙ Γ)' if g else ' KKᵀ'}), is how the delta rule turns values into pseudo-values "
+                f"U = T V: u_s = {b}_s (v_s − {a}W_{{s−1}} φ(k_s)), the error each write corrects times its step.{step} "
+                f"C = A T: row t (boxed) is how much each value v_s (s ≤ t) contributes to y_t." + same)
+    if panels.get("attention") is not None:
+        return ("y_t = Σ_s A_ts v_s: row t (boxed) is how much each value v_s (s ≤ t) contributes to y_t, with β_s and "
+                "whatever else the rule applies (decay, normaliser, RLS's inverse key covariance) folded into A." + same)
+    if panels.get("substeps"):
+        return ("This rule's parallel form runs over its T·n_h interleaved sub-steps; drawn here are only the "
+                "token-level scores QKᵀ ⊙ M with each token's first sub-step key (no gate, no correction): row t (boxed) "
+                "is how φ(q_t) aligns with the earlier keys, not what each token contributes to y_t.")
+    return ("This rule has no parallel form, so only the causal scores QKᵀ ⊙ M are drawn: row t (boxed) is how φ(q_t) "
+            "aligns with the earlier keys, not what each token contributes to y_t.")
+
+
 def view_chart(fig, key: str, text: str, scale: str | None = None) -> None:
     """One view's chart, sent self-styled (``figures.page_spec``), with its caption; ``scale``: the label of the
     colour scale drawn above a chart built without its colorbar."""
@@ -126,11 +155,7 @@ def stepper() -> None:
                        "form). Hover a cell of W_t to see which tokens wrote it.", scale="colour scale, the same at every t:")
         if shown in (ATTENTION, ALL):
             view_chart(figures.attention_figure(t=t, tokens=res.tokens, **res.panels, as_spec=True, colorbar=False),
-                       "attention",
-                       "Row t (boxed) is how much each earlier token contributes to y_t. Delta rules first turn values into "
-                       "pseudo-values U with the correction matrix, then attend with QKᵀ. The y∥ column of the fast-weights "
-                       "view is y_t computed this way; it matches the recurrent y to the max |difference| above.",
-                       scale="colour scale:")
+                       "attention", _attention_caption(res.panels), scale="colour scale:")
         if shown in (ERROR, ALL):
             view_chart(figures.retrieval_error_figure(
                 {cfg.rule: trace.retrieval_error[:valid].numpy()}, t, eigenvalues=ev, T=T,

@@ -23,7 +23,8 @@ BUILDERS = {
     "weights": lambda x, **kw: figures.weights_figure(
         x["W"] - x["U"], x["U"], x["W"], key=x["k"], query=x["k"], value=x["v"], retrieved=x["v"] * 0.5, output=x["v"],
         zmax=3.0, t=2, hover=np.full(x["W"].shape, "token a (step 1: +0.100)", dtype=object), parallel_output=x["v"], **kw),
-    "attention": lambda x, **kw: figures.attention_figure(x["A"], 3, correction=x["A"], pseudo_values=x["A"][:, :3], **kw),
+    "attention": lambda x, **kw: figures.attention_figure(3, attention=x["A"], correction=x["A"], pseudo_values=x["A"][:, :3],
+                                                          contributions=x["A"] @ x["A"], **kw),
     "retrieval_error": lambda x, **kw: figures.retrieval_error_figure({"delta": x["err"]}, 3, eigenvalues=np.array([1.0, 0.5 + 0.1j]),
                                                                       T=6, **kw),
 }

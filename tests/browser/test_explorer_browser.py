@@ -45,7 +45,7 @@ def test_deep_link_reproduces_the_view(server, page) -> None:
     page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
     # the other views are one tab away; each tab is drawn when opened and goes into the URL
     page.get_by_role("tab", name="Attention form").click()
-    assert {tr["name"] for tr in plotly_traces(page, "attention")} == {"scores", "correction", "pseudo_values"}
+    assert {tr["name"] for tr in plotly_traces(page, "attention")} == {"attention", "correction", "pseudo_values", "contributions"}
     page.wait_for_function("() => location.search.includes('view=Attention')")
     page.get_by_role("tab", name="Retrieval error").click()
     errors = {tr["name"]: tr for tr in plotly_traces(page, "retrieval_error")}
