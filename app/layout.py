@@ -75,14 +75,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/forms.py", "Forms", ":material/functions:", "forms", "recurrent = parallel = chunked"),
     PageSpec("pages/programmer.py", "Programmer", ":material/model_training:", "programmer", "train the slow net, then watch what it writes"),
     PageSpec("pages/biology.py", "Biology", ":material/psychology:", "biology", "the same rules as synaptic plasticity, with the open questions"),
-    PageSpec("pages/lessons.py", "Lessons", ":material/school:", "lessons", "guided lessons through the primer, one idea at a time"),
+    PageSpec("pages/lessons.py", "Lessons", ":material/school:", "lessons", "guided lessons, one idea at a time"),
 )
 
 
 def sidebar_footer() -> None:
     with st.sidebar:
         st.caption(
-            "FWP Explorer · after Irie & Gershman, *Fast weight programming and linear transformers* "
+            "FWP Explorer · built around the topics of Irie & Gershman, *Fast weight programming and linear transformers* "
             "(arXiv 2508.08435). Every setting lives in the URL: copy it to share the view."
         )
 

@@ -1,6 +1,6 @@
 """fwp_core: fast weight programmers, stepped token by token on CPU or GPU.
 
-The public API (a contract, see shared/design/architecture.md)::
+The public API (a contract: other code and tests depend on these names)::
 
     import fwp_core
     fwp_core.rule_names()

@@ -11,7 +11,7 @@ TITLES = {p.url_path: p.title for p in PAGES}
 
 st.title("Lessons")
 st.markdown(
-    "Guided walks through the primer, one idea at a time, for a class that knows linear algebra but not fast weight "
+    "Guided walks through fast weight programming, one idea at a time, for a class that knows linear algebra but not fast weight "
     "programmers. A lesson drives the app: each step sets a page to a view, says what to look at, and every number in its "
     "text is computed from what is on screen. The lesson player sits at the top of the sidebar (**Previous / Next**); "
     "explore freely and press **Return to step** to come back. A *lesson link* (`?lesson=<id>&step=<k>&class=1`) opens a "
