@@ -124,6 +124,18 @@ def recorded_scores(entry: Entry) -> dict[int, float]:
     return {int(L): float(s) for L, s in manifest()[entry.file]["scores"].items()}
 
 
+def markdown_table() -> str:
+    """The README's table of shipped programmers, from the manifest (a test keeps the README in sync)."""
+    rows = ["| task (test length) | rule | β range | score | training time |", "|---|---|---|---:|---:|"]
+    for e in SHIPPED:
+        rec, spec = manifest()[e.file], get_task(e.task)
+        score = recorded_scores(e)[spec.eval_length]
+        name = "accuracy" if rec["metric_name"] == "accuracy" else rec["metric_name"]
+        rows.append(f"| {spec.title} ({spec.eval_length}) | {e.rule} | (0, {e.beta_max:g}) | {name} {score:.3f} | "
+                    f"{rec['seconds']:.1f} s |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fwp_core.programmer.pretrain", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="retrain and compare with the recorded scores; write nothing")

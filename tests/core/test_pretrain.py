@@ -52,3 +52,10 @@ def test_no_shipped_programmer_for_other_configurations() -> None:
     assert pretrain.shipped("parity", "delta", "linear", 2.0, 1500, 1) is None  # another seed
     assert pretrain.shipped("parity", "delta", "linear", 2.0, 1000, 0) is None  # other steps
     assert pretrain.shipped("parity", "hebbian", "linear", 2.0, 1500, 0) is None
+
+
+def test_readme_table_of_shipped_programmers_is_the_manifest() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert pretrain.markdown_table() in readme
