@@ -7,7 +7,7 @@ Three sources, one list (``all_claims``):
 - Compare presets: ``claims`` of each preset (app/compare_presets.py), checked at the preset's settings;
 - ``STATIC``: sentences written in a page's code, with the page's default settings (or the ones they name).
 
-A claim's checks are lesson checks (app/lessons.py ``Check``: a quantity below / above a bound or another
+A claim's checks are lesson checks (``app.lessons.Check``: a quantity below / above a bound or another
 quantity, or between two numbers). Where the quantities are not the lesson quantities of a page, ``values``
 computes them. No Streamlit calls: the lesson quantities run the pages' own (cached) computations.
 """

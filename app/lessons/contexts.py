@@ -1,0 +1,347 @@
+"""The live quantities of each page: its context (what fwp_core computes for the page's URL state, through the pages'
+own cached functions), the quantities read from that context (registered at import), ``evaluate``, and the values
+a step quotes, claims and expects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+import fwp_core
+from fwp_core import metrics
+from fwp_core.registry import resolve_hparams
+
+from .. import compute, lab
+from ..compare_presets import DEFAULT_RULES
+from ..state import EXPLORER_PARAMS
+from .quantities import QUANTITIES, placeholder_names, quantity
+
+if TYPE_CHECKING:
+    from .format import Step
+
+
+# ---------------------------------------------------------------------------------------------- explorer
+def explorer_config(params: Mapping[str, Any]) -> compute.ExplorerConfig:
+    """The ExplorerConfig the Explorer's sidebar builds for these URL values (the same cache key, so the page reuses it)."""
+    d = {k: p.default for k, p in EXPLORER_PARAMS.items()}
+    d.update({k: v for k, v in params.items() if k in EXPLORER_PARAMS})
+    spec = fwp_core.get_spec(d["rule"])
+    common = {h.name: h for h in spec.all_hparams()}
+    hp = {"feature_map": params.get("feature_map", common["feature_map"].default),
+          "normalize": params.get("normalize", common["normalize"].default)}
+    for h in spec.hparams:
+        hp[h.name] = params.get(h.name, h.default)
+    if hp["feature_map"] == "dpfp":
+        hp["nu"] = params.get("nu", common["nu"].default)
+    if hp["feature_map"] == "favor":
+        hp["m"] = params.get("m", common["m"].default)
+        hp["seed"] = params.get("fm_seed", common["seed"].default)
+    hp["scale"] = float(params.get("scale", common["scale"].default))
+    gate = float(d["gate"]) if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp else EXPLORER_PARAMS["gate"].default
+    return compute.ExplorerConfig(
+        rule=d["rule"], hparams=tuple(sorted(hp.items())), sequence=d["sequence"], T=int(d["T"]), d_k=int(d["d_k"]),
+        d_v=int(d["d_v"]), seed=int(d["seed"]), beta=float(d["beta"]), schedule=d["schedule"], gate=gate,
+        rho=float(d["rho"]) if d["sequence"] == "correlated" else EXPLORER_PARAMS["rho"].default,
+        text=d["text"] if d["sequence"] == "text" else EXPLORER_PARAMS["text"].default,
+    )
+
+
+@dataclass
+class ExplorerCtx:
+    res: compute.ExplorerResult
+    t: int
+
+    @property
+    def i(self) -> int:
+        return self.t - 1
+
+    def key(self) -> np.ndarray:
+        tr = self.res.trace
+        return tr.token_keys[self.i].numpy().astype(float)
+
+    def value(self) -> np.ndarray:
+        tr = self.res.trace
+        return tr.token_values[self.i].numpy().astype(float)
+
+    def read(self, keys: np.ndarray) -> np.ndarray:
+        """The rule's own read (``fwp_core.Rule.read``) of the memory after step t, in float64: featured keys
+        (n, d_phi) -> (n, d_v)."""
+        rule = fwp_core.make_rule(self.res.cfg.rule, **dict(self.res.cfg.hparams))
+        states = rule.read_states(self.res.trace)
+        state = {name: x[self.i].to(torch.float64) for name, x in states.items()}
+        with torch.no_grad():
+            return rule.read(state, torch.from_numpy(np.asarray(keys, dtype=float))).numpy()
+
+    def eig(self) -> np.ndarray:
+        ev = compute.eigenvalues_at(self.res, self.t)
+        return np.array([np.nan]) if ev is None else ev
+
+
+def _explorer_ctx(params: Mapping[str, Any]) -> ExplorerCtx:
+    res = compute.explorer_result(explorer_config(params))
+    t = min(max(int(params.get("t", 1)), 1), max(res.valid, 1))
+    return ExplorerCtx(res, t)
+
+
+E = "explorer"
+quantity("retrieval_error", E, "retrieval error ‖v_t − r_t‖ (r_t: the rule's read before the write)")(lambda c: float(c.res.trace.retrieval_error[c.i]))
+quantity("retrieved_norm", E, "‖r_t‖, the read before the write (W_{t−1}φ(k_t); linear_attention: normalised)")(lambda c: float(np.linalg.norm(c.res.trace.retrieved[c.i].numpy())))
+quantity("value_norm", E, "‖v_t‖")(lambda c: float(np.linalg.norm(c.value())))
+quantity("key_norm", E, "‖φ(k_t)‖")(lambda c: float(np.linalg.norm(c.key())))
+quantity("beta_now", E, "β_t")(lambda c: float(c.res.trace.beta[c.i].reshape(-1)[0]))
+quantity("weights_norm", E, "‖W_t‖_F")(lambda c: float(np.linalg.norm(c.res.trace.weights[c.t].numpy())))
+quantity("update_rank", E, "rank of the update W_t − W_{t−1}")(
+    lambda c: float(np.linalg.matrix_rank((c.res.trace.weights[c.t] - c.res.trace.weights[c.t - 1]).numpy().astype(float), tol=1e-6)))
+quantity("eig_min", E, "smallest eigenvalue (real part) of step t's transition")(lambda c: float(np.min(c.eig().real)))
+quantity("eig_max_abs", E, "largest |eigenvalue| of step t's transition")(lambda c: float(np.max(np.abs(c.eig()))))
+quantity("step_now", E, "the step t")(lambda c: float(c.t))
+quantity("steps_total", E, "T")(lambda c: float(c.res.T))
+quantity("diverged_step", E, "the step where the run blew up (0: never)")(lambda c: float(c.res.trace.diverged_at or 0))
+quantity("mean_retrieval_error", E, "mean retrieval error over all steps")(
+    lambda c: float(np.mean(c.res.trace.retrieval_error[: c.res.valid].numpy())))
+
+
+@quantity("stored_error", E, "relative error of the pair written at t, read from the memory after step t")
+def _stored_error(c: ExplorerCtx) -> float:
+    v = c.value()
+    return float(np.linalg.norm(v - c.read(c.key()[None])[0]) / max(np.linalg.norm(v), 1e-12))
+
+
+@quantity("parallel_diff", E, "max |y_t recurrent − y_t parallel|")
+def _parallel_diff(c: ExplorerCtx) -> float:
+    if c.res.parallel_outputs is None:
+        return float("nan")
+    return float(np.abs(c.res.trace.outputs[c.i].numpy() - c.res.parallel_outputs[c.i]).max())
+
+
+@quantity("key_overlap_max", E, "largest |φ(k_t)·φ(k_s)| over the earlier keys s < t")
+def _key_overlap(c: ExplorerCtx) -> float:
+    if c.t < 2:
+        return 0.0
+    K = c.res.trace.keys.reshape(c.res.T, -1, c.res.trace.keys.shape[-1])[: c.t - 1, 0].numpy().astype(float)
+    return float(np.abs(K @ c.key()).max())
+
+
+@quantity("recall_error_final", E, "mean relative recall error of the pairs written so far, read from the memory after step t")
+def _recall_final(c: ExplorerCtx) -> float:
+    tr = c.res.trace
+    K = tr.keys.reshape(c.res.T, -1, tr.keys.shape[-1])[: c.t, 0].numpy().astype(float)
+    V = tr.values.reshape(c.res.T, -1, tr.values.shape[-1])[: c.t, 0].numpy().astype(float)
+    live = lab.stored_pairs(K, tr.beta.reshape(c.res.T, -1)[: c.t, 0].numpy())[-1]
+    err = np.linalg.norm(V[live] - c.read(K[live]), axis=1) / np.maximum(np.linalg.norm(V[live], axis=1), 1e-12)
+    return float(err.mean()) if err.size else 0.0
+
+
+# ---------------------------------------------------------------------------------------------- compare
+
+
+def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
+    """The CompareConfig the Compare page's sidebar builds for these URL values."""
+    g = lambda k, d: params.get(k, d)  # noqa: E731
+    n = int(g("cmp_n", 2))
+    slots = []
+    for i in range(1, n + 1):
+        rule = g(f"cmp{i}_rule", DEFAULT_RULES[i - 1])
+        spec = fwp_core.get_spec(rule)
+        common = {h.name: h for h in spec.all_hparams()}
+        hp = {"feature_map": g(f"cmp{i}_feature_map", common["feature_map"].default),
+              "normalize": g(f"cmp{i}_normalize", common["normalize"].default)}
+        for h in spec.hparams:
+            hp[h.name] = g(f"cmp{i}_{h.name}", h.default)
+        if hp["feature_map"] == "dpfp":
+            hp["nu"] = g(f"cmp{i}_nu", common["nu"].default)
+        if hp["feature_map"] == "favor":
+            hp["m"] = g(f"cmp{i}_m", common["m"].default)
+            hp["seed"] = g(f"cmp{i}_seed", common["seed"].default)
+        hp["scale"] = float(g(f"cmp{i}_scale", common["scale"].default))
+        gate = float(g(f"cmp{i}_gate", 0.9)) if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp else 0.9
+        slots.append(lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=float(g(f"cmp{i}_beta", 1.0)),
+                              schedule=g(f"cmp{i}_sched", "constant"), gate=gate))
+    seq = g("cmp_seq", "overwrite")
+    softmax = bool(g("cmp_softmax", False))
+    return lab.CompareConfig(
+        slots=tuple(slots), sequence=seq, T=int(g("cmp_T", 12)), d_k=int(g("cmp_dk", 16)), d_v=int(g("cmp_dv", 8)),
+        seed=int(g("cmp_seed", 0)), rho=float(g("cmp_rho", 0.5)) if seq == "correlated" else 0.5,
+        text=g("cmp_text", EXPLORER_PARAMS["text"].default) if seq == "text" else "", softmax=softmax,
+        softmax_scale=float(g("cmp_sm_scale", 10.0)) if softmax else 10.0,
+    )
+
+
+@dataclass
+class CompareCtx:
+    res: lab.CompareResult
+    t: int
+
+    def run(self, i: int) -> lab.RuleRun:
+        if i > len(self.res.runs):
+            raise ValueError(f"this comparison has {len(self.res.runs)} runs, not {i}")
+        return self.res.runs[i - 1]
+
+    def recall(self, i: int, part: slice = slice(None)) -> float:
+        """Mean relative recall error of run i's stored pairs at t (``part``: a slice of them, oldest first)."""
+        _, err = lab.recall_at(self.run(i), self.t)
+        err = err[part]
+        return float(err.mean()) if err.size else 0.0
+
+    def quarter(self, i: int, newest: bool) -> slice:
+        n = len(lab.recall_at(self.run(i), self.t)[1])
+        q = max(1, n // 4)
+        return slice(n - q, n) if newest else slice(0, q)
+
+
+def _compare_ctx(params: Mapping[str, Any]) -> CompareCtx:
+    res = lab.compare_result(compare_config(params))
+    return CompareCtx(res, min(max(int(params.get("cmp_t", res.T)), 1), res.T))
+
+
+def _metric(c: CompareCtx, i: int, name: str) -> float:
+    v = c.run(i).metrics.get(name)
+    return float("nan") if v is None else float(v)
+
+
+for _i in range(1, 5):
+    quantity(f"recall_{_i}", "compare", f"mean recall error of run {_i} at t")(lambda c, i=_i: c.recall(i))
+    quantity(f"recall_old_{_i}", "compare", f"mean recall error of run {_i}'s oldest quarter of stored pairs at t")(
+        lambda c, i=_i: c.recall(i, c.quarter(i, newest=False)))
+    quantity(f"recall_new_{_i}", "compare", f"mean recall error of run {_i}'s newest quarter of stored pairs at t")(
+        lambda c, i=_i: c.recall(i, c.quarter(i, newest=True)))
+    quantity(f"retrieval_{_i}", "compare", f"retrieval error of run {_i} at t")(lambda c, i=_i: float(c.run(i).retrieval_error[c.t - 1]))
+    quantity(f"min_eig_{_i}", "compare", f"min Re λ of run {_i}")(lambda c, i=_i: _metric(c, i, "min Re λ"))
+    quantity(f"max_abs_eig_{_i}", "compare", f"max |λ| of run {_i}")(lambda c, i=_i: _metric(c, i, "max |λ|"))
+    quantity(f"final_recall_{_i}", "compare", f"final recall error of run {_i}")(
+        lambda c, i=_i: _metric(c, i, "final recall error (relative)"))
+quantity("cmp_step", "compare", "the step t")(lambda c: float(c.t))
+
+
+# ---------------------------------------------------------------------------------------------- capacity
+@dataclass
+class CapacityCtx:
+    params: Mapping[str, Any]
+    d_k: int
+    curves: dict[str, lab.Curve] | None = None
+
+    def common(self) -> dict[str, Any]:
+        p = self.params
+        key_type = p.get("cap_keys", "random")
+        return dict(d_k=self.d_k, d_v=int(p.get("cap_dv", 32)), key_type=key_type,
+                    rho=float(p.get("cap_rho", 0.5)) if key_type == "correlated" else 0.5, beta=float(p.get("cap_beta", 1.0)),
+                    gate=float(p.get("cap_gate", 0.95)), seed=int(p.get("cap_seed", 0)))
+
+    def curve(self, rule: str, n: int) -> float:
+        if self.curves is None:  # the same call, with the same arguments, as the Capacity page's (cached)
+            rules = tuple(self.params.get("cap_rules", ["hebbian", "delta", "rls"]))
+            seeds = int(self.params.get("cap_seeds", 16))
+            seeds = lab.check_capacity_size(4 * self.d_k, int(self.params.get("cap_dv", 32)), self.d_k, seeds)
+            self.curves = lab.capacity_sweep(rules, n_max=4 * self.d_k, seeds=seeds, **self.common())
+        if rule not in self.curves:
+            raise ValueError(f"the rule {rule} is not among this step's cap_rules")
+        c = self.curves[rule]
+        return float(c.mean[n - 1]) if n <= len(c.mean) else float("nan")
+
+    def overwrite(self) -> dict[str, np.ndarray]:
+        return lab.overwrite_demo(8, 8, float(self.params.get("cap_ow_beta", 1.0)), int(self.params.get("cap_seed", 0)))
+
+    def seeds(self, n: int, d_phi: int, cap: int | None = None) -> int:
+        asked = int(self.params.get("cap_seeds", 16))
+        return lab.check_capacity_size(n, int(self.params.get("cap_dv", 32)), d_phi, asked if cap is None else min(asked, cap))
+
+    def cosine(self, label: str) -> float:
+        """Mean cosine between φ of the sweep's distinct keys for one feature map (the page's feature-map table)."""
+        n = 2 * self.d_k
+        _, cos = lab.feature_map_sweep(self.params.get("cap_fm_rule", "hebbian"), n_max=n,
+                                       seeds=self.seeds(n, 6 * self.d_k, lab.FEATURE_MAP_SEEDS), **self.common())
+        return float(cos[label][1])
+
+    def recency(self, rule: str, newest: bool) -> float:
+        """Mean relative recall error of the newest (or oldest) quarter of pairs after cap_rec_mult·d_k writes."""
+        n = max(1, int(round(float(self.params.get("cap_rec_mult", 2)) * self.d_k)))
+        rules = tuple(dict.fromkeys((*self.params.get("cap_rules", ["hebbian", "delta", "rls"]), "delta")))
+        if rule not in rules:
+            raise ValueError(f"the rule {rule} is not in this step's recency chart")
+        mean = lab.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.common())[rule][0]  # index 0 = newest
+        q = max(1, n // 4)
+        return float(np.mean(mean[:q] if newest else mean[-q:]))
+
+
+def _capacity_ctx(params: Mapping[str, Any]) -> CapacityCtx:
+    return CapacityCtx(params, int(params.get("cap_dk", 32)))
+
+
+for _rule in ("hebbian", "delta", "rls", "decay", "gated_delta"):
+    for _tag, _mult in (("half_dk", 0.5), ("dk", 1), ("2dk", 2), ("4dk", 4)):
+        quantity(f"cap_{_rule}_at_{_tag}", "capacity", f"{_rule}'s mean recall error at N = {_mult:g}·d_k")(
+            lambda c, r=_rule, m=_mult: c.curve(r, max(1, int(round(m * c.d_k)))))
+for _tag, _mult in (("half_dk", 0.5), ("dk", 1), ("2dk", 2), ("4dk", 4)):
+    quantity(f"cap_theory_at_{_tag}", "capacity", f"the theory √((N−1)/d_k) at N = {_mult:g}·d_k")(
+        lambda c, m=_mult: float(metrics.additive_theory(np.array([max(1, int(round(m * c.d_k)))]), c.d_k)[0]))
+quantity("cap_key_dim", "capacity", "d_k")(lambda c: float(c.d_k))
+for _label, _tag in (("identity", "identity"), ("elu+1", "elu1"), ("relu", "relu"), ("DPFP ν=1", "dpfp1"), ("DPFP ν=3", "dpfp3")):
+    quantity(f"cap_cos_{_tag}", "capacity", f"mean cosine between φ of distinct keys, φ = {_label}")(
+        lambda c, lb=_label: c.cosine(lb))
+for _rule in ("hebbian", "delta", "rls"):
+    for _end, _newest in (("newest", True), ("oldest", False)):
+        quantity(f"cap_{_rule}_{_end}", "capacity", f"{_rule}'s mean recall error of the {_end} quarter of pairs (by age)")(
+            lambda c, r=_rule, nw=_newest: c.recency(r, nw))
+quantity("overwrite_additive_err", "capacity", "‖additive read − (v₁ + v₂)‖")(
+    lambda c: float(np.linalg.norm(c.overwrite()["additive read"] - c.overwrite()["v1+v2"])))
+quantity("overwrite_additive_vs_v2", "capacity", "‖additive read − v₂‖")(
+    lambda c: float(np.linalg.norm(c.overwrite()["additive read"] - c.overwrite()["v2"])))
+quantity("overwrite_delta_err", "capacity", "‖delta read − v₂‖")(
+    lambda c: float(np.linalg.norm(c.overwrite()["delta read"] - c.overwrite()["v2"])))
+
+
+# ---------------------------------------------------------------------------------------------- forms
+def _forms_ctx(params: Mapping[str, Any]) -> lab.FormsResult:
+    g = params.get
+    rule, T = g("forms_rule", "delta"), int(g("forms_T", 16))
+    gate = float(g("forms_gate", 0.9)) if rule in ("decay", "gated", "gated_delta") else 0.9
+    return lab.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
+                            float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)))
+
+
+quantity("forms_rec_vs_par", "forms", "max |recurrent − parallel|")(lambda r: r.diffs["recurrent vs parallel"])
+quantity("forms_rec_vs_chunk", "forms", "max |recurrent − chunked|")(lambda r: r.diffs["recurrent vs chunked"])
+quantity("forms_worst_chunk", "forms", "the largest max |chunked(C) − recurrent| over every C")(lambda r: float(np.max(r.chunk_diffs)))
+quantity("forms_chunk_size", "forms", "the chunk size C")(lambda r: float(r.chunk_size))
+quantity("forms_steps", "forms", "T")(lambda r: float(r.T))
+quantity("forms_pseudo_gap", "forms", "max |U − V| (pseudo-values against values)")(
+    lambda r: float(np.abs(r.values["pseudo-values U"] - r.values["values V"]).max()) if "pseudo-values U" in r.values else 0.0)
+
+_CONTEXTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "explorer": _explorer_ctx, "compare": _compare_ctx, "capacity": _capacity_ctx, "forms": _forms_ctx,
+}
+
+
+def evaluate(page: str, params: Mapping[str, Any], names: set[str] | list[str]) -> dict[str, float]:
+    """The named quantities for a page's URL state, computed with fwp_core (through the pages' own cached functions)."""
+    names = set(names)
+    if not names:
+        return {}
+    ctx = _CONTEXTS[page](params)
+    with torch.no_grad():
+        return {n: float(QUANTITIES[n].fn(ctx)) for n in sorted(names)}
+
+
+def step_values(step: Step) -> dict[str, float]:
+    return evaluate(step.page, step.params, placeholder_names(step.text))
+
+
+def try_values(step: Step) -> dict[str, float]:
+    if step.try_ is None:
+        return {}
+    names = set().union(*(c.names() for c in step.try_.expect))
+    return evaluate(step.page, step.try_params(), names)
+
+
+def claim_values(step: Step) -> dict[str, float]:
+    names = set().union(*(c.names() for c in step.claims)) if step.claims else set()
+    return evaluate(step.page, step.params, names)
+
+
+def try_holds(step: Step) -> tuple[bool, dict[str, float]]:
+    vals = try_values(step)
+    return all(c.holds(vals) for c in step.try_.expect) if step.try_ else True, vals
