@@ -20,14 +20,14 @@ from fwp_core.sequences import Episode, make_episode, parse_upload
 
 from . import figures
 from .figures import symmetric_range
-from .state import LIMITS
+from .state import DEFAULT_RULE, LIMITS
 
 
 @dataclass(frozen=True)
 class ExplorerConfig:
     """Everything that determines the Explorer's trace; plain values so it can key a cache."""
 
-    rule: str = "delta"
+    rule: str = DEFAULT_RULE
     hparams: tuple[tuple[str, Any], ...] = ()
     sequence: str = "overwrite"
     T: int = 16
@@ -85,14 +85,14 @@ def run_inputs(cfg: ExplorerConfig, ep: Episode, rule: fwp_core.Rule) -> dict[st
     if ep.beta is not None:
         beta = beta * ep.beta.to(torch.float64)  # the recall task's reads have β = 0
     k, v = ep.k, ep.v
-    if spec.substeps:  # delta_product: two sub-steps per token, the second writes a shifted copy
+    if spec.substeps:  # rules with sub-steps: two per token, the second writes a shifted copy
         k = torch.stack([k, torch.roll(k, 1, dims=-1)], dim=-2)
         v = torch.stack([v, torch.roll(v, 1, dims=-1)], dim=-2)
         beta = torch.stack([beta, beta], dim=-1)
     gate = None
     if ep.gate is not None and spec.gate_kind is not None:
         gate = ep.gate
-    elif spec.gate_kind is not None and rule.default_gate() is None:
+    elif spec.needs_gate:  # a constant gate from the slider (a gate that a hyper-parameter fixes needs none)
         d_phi = rule.phi.out_dim(ep.k.shape[-1])
         if spec.gate_kind == "channel":
             gate = torch.linspace(float(cfg.gate), 1.0, d_phi, dtype=torch.float64).expand(T, d_phi)

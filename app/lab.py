@@ -37,7 +37,6 @@ MAX_CAPACITY_SEEDS = 64
 MAX_CAPACITY_RULES = 6
 FEATURE_MAP_SEEDS = 8  # the feature-map comparison runs six maps: at most this many seeds
 MAX_EIG_STEPS = 64  # eigenvalue ranges are measured on at most this many evenly spaced steps
-FORMS_RULES: tuple[str, ...] = ("hebbian", "decay", "gated", "delta", "gated_delta")
 FEATURE_MAP_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("identity", {"feature_map": "identity"}),
     ("elu+1", {"feature_map": "elu1"}),
@@ -51,6 +50,18 @@ FEATURE_MAP_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
 def capacity_rule_names() -> list[str]:
     """Rules a capacity sweep can run: every registered rule that writes one key per token."""
     return [n for n in fwp_core.rule_names() if not fwp_core.get_spec(n).substeps]
+
+
+def forms_rule_names() -> list[str]:
+    """Rules the Forms page shows: every registered rule with a parallel (and so a chunked) form that writes one
+    key per token (a rule with sub-steps runs its parallel form over T·n_h interleaved sub-steps)."""
+    return [n for n in fwp_core.rule_names(parallel=True) if not fwp_core.get_spec(n).substeps]
+
+
+def additive_theory_applies(rule: str) -> bool:
+    """Whether ``metrics.additive_theory`` describes the rule: additive writes, no decay, the plain read W φ(k)."""
+    spec = fwp_core.get_spec(rule)
+    return spec.family == "additive" and spec.gate_kind is None and spec.plain_read
 
 
 # ---------------------------------------------------------------------------------------------- stepping
@@ -338,15 +349,10 @@ def compare_result(cfg: CompareConfig) -> CompareResult:
 
 # ---------------------------------------------------------------------------------------------- capacity
 def _rule_with_gate(name: str, hparams: Mapping[str, Any], gate: float) -> fwp_core.Rule:
-    """The rule with a constant gate α where it takes a data-dependent one and none is given (gated,
-    gla, gated_delta, delta_product): capacity sweeps pass no per-token gate."""
+    """The rule, decaying by the constant gate α where its gate is otherwise given per token
+    (``RuleSpec.needs_gate``): capacity sweeps pass no per-token gate. A gate fixed by a hyper-parameter stays."""
     rule = fwp_core.make_rule(name, **dict(hparams))
-    spec = fwp_core.get_spec(name)
-    if spec.gate_kind is None or rule.default_gate() is not None or gate >= 1.0:
-        return rule
-    cls = type(rule)
-    fixed = type(f"{cls.__name__}ConstantGate", (cls,), {"default_gate": lambda self, g=float(gate): g})
-    return fixed(rule.name, dict(rule.hparams))
+    return rule.with_gate(gate) if fwp_core.get_spec(name).needs_gate and gate < 1.0 else rule
 
 
 def check_capacity_size(n_max: int, d_v: int, d_phi: int, seeds: int) -> int:
@@ -491,17 +497,22 @@ class FormsResult:
 
 def forms_inputs(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, gate: float,
                  dtype: torch.dtype = torch.float64) -> tuple[fwp_core.Rule, dict[str, Any]]:
-    """A random episode and the rule of the Forms page: decay takes γ = gate; gated rules get data-dependent
-    α_t ~ U(gate, 1) (seeded), so the decay products Γ are not constant."""
-    if rule not in FORMS_RULES:
-        raise ValueError(f"the Forms page shows {', '.join(FORMS_RULES)}; got {rule!r}")
-    hp = {"gamma": gate} if rule == "decay" else {}
-    r = fwp_core.make_rule(rule, **hp)
+    """A random episode and the rule of the Forms page (registry defaults). A rule whose gate a hyper-parameter
+    fixes (decay's γ) gets the constant gate ``gate`` in its place; a rule that needs a gate gets data-dependent
+    α_t ~ U(gate, 1) (seeded; per channel for a per-channel gate), so the decay products Γ are not constant."""
+    names = forms_rule_names()
+    if rule not in names:
+        raise ValueError(f"the Forms page shows the rules with a parallel form ({', '.join(names)}); got {rule!r}")
+    spec = fwp_core.get_spec(rule)
+    r = fwp_core.make_rule(rule)
     ep = random_episode(T, d_k, d_v, seed, dtype=dtype)
     g = None
-    if rule in ("gated", "gated_delta"):
-        u = torch.rand(T, generator=_gen(seed + 31337), dtype=torch.float64)
+    if spec.needs_gate:
+        shape = (T, r.phi.out_dim(d_k)) if spec.gate_kind == "channel" else (T,)
+        u = torch.rand(shape, generator=_gen(seed + 31337), dtype=torch.float64)
         g = (gate + (1.0 - gate) * u).to(dtype)
+    elif spec.gate_kind is not None:  # in place of the constant its hyper-parameter fixes
+        g = torch.full((T,), float(gate), dtype=dtype)
     return r, dict(q=ep.q, k=ep.k, v=ep.v, beta=torch.full((T,), float(beta), dtype=dtype), gate=g)
 
 
@@ -534,21 +545,22 @@ def forms_result(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, 
         "parallel vs chunked": float(np.abs(par - chk).max()),
     }
     n = min(T, window)
-    gated = x["gate"] is not None or rule == "decay"
+    spec = fwp_core.get_spec(rule)
+    gated = x["gate"] is not None
     if form.correction is not None:
         A = form.attention[:n, :n].numpy()
         corr = form.correction[:n, :n].numpy()
         qk = "QKᵀ ⊙ Γ ⊙ M" if gated else "QKᵀ ⊙ M"
         panels = (
             ("scores", qk, A, "token s →"),
-            ("correction", "correction T = (I + L)⁻¹ diag β", corr, "token s →"),
+            ("correction", f"correction T = (I + L)⁻¹ diag {spec.step_symbol}", corr, "token s →"),
             ("product", f"product ({qk}) · T", (form.attention @ form.correction)[:n, :n].numpy(), "token s →"),
         )
         values = {"values V": x["v"][:n].numpy(), "pseudo-values U": form.values[:n].numpy()}
     else:
-        panels = (
-            ("attention", "A = QKᵀ ⊙ " + ("Γ ⊙ " if gated else "") + "M · diag β", form.attention[:n, :n].numpy(), "token s →"),
-        )
+        plain = spec.family == "additive" and spec.plain_read  # otherwise A folds in more (a normaliser, RLS's C_t⁻¹)
+        title = "A = QKᵀ ⊙ " + ("Γ ⊙ " if gated else "") + "M · diag β" if plain else "A, the parallel form's attention"
+        panels = (("attention", title, form.attention[:n, :n].numpy(), "token s →"),)
         values = {"values V": form.values[:n].numpy()}
     return FormsResult(rule=rule, T=T, chunk_size=C, recurrent=rec, parallel=par, chunked=chk, diffs=diffs, panels=panels,
                        values=values, chunk_sizes=np.array(grid), chunk_diffs=np.array(cdiff))

@@ -11,7 +11,7 @@ the raw URL once per session so that the page can say precisely what was wrong a
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,32 @@ class Limits:
 
 LIMITS = Limits()
 
+QP = "query-params"
+"""What a widget's ``bind`` names to keep its value in the URL."""
+DEFAULT_RULE = "delta"
+"""The rule a page shows before anyone picks one (Explorer, Forms, Programmer)."""
+
+
+class LiveChoices(Sequence):
+    """Choices read afresh at every use, e.g. the registry's rule names: a rule registered after this module was
+    imported (``fwp_core.registry.register``) is allowed in the URL too."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]):
+        self._names = names
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return tuple(self._names())[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(tuple(self._names()))
+
+
 SEQUENCE_CHOICES: tuple[str, ...] = (*SOURCES, "upload")
 BETA_SCHEDULES: tuple[str, ...] = ("constant", "ramp", "random")
 # the Explorer's views of step t, one tab each (only the open one is drawn, so a step redraws one chart)
@@ -51,7 +77,7 @@ class Param:
     default: Any
     low: float | None = None
     high: float | None = None
-    choices: tuple[str, ...] = ()
+    choices: Sequence[str] = ()
     max_len: int = 0
 
     def allowed(self) -> str:
@@ -66,7 +92,7 @@ class Param:
 EXPLORER_PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("rule", "choice", "delta", choices=tuple(fwp_core.rule_names())),
+        Param("rule", "choice", DEFAULT_RULE, choices=LiveChoices(fwp_core.rule_names)),
         Param("sequence", "choice", "overwrite", choices=SEQUENCE_CHOICES),
         Param("T", "int", 16, 1, LIMITS.max_T),
         Param("d_k", "int", 8, 1, LIMITS.max_d),

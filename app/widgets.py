@@ -12,9 +12,7 @@ from fwp_core.registry import HParam
 from fwp_core.sequences import SOURCES
 
 from .compute import ExplorerConfig, available_devices, digest
-from .state import BETA_SCHEDULES, EXPLORER_PARAMS, LIMITS, SEQUENCE_CHOICES
-
-QP = "query-params"
+from .state import BETA_SCHEDULES, EXPLORER_PARAMS, LIMITS, QP, SEQUENCE_CHOICES
 
 
 def _reset_hparams() -> None:
@@ -67,6 +65,17 @@ def hparam_controls(rule: str) -> dict[str, Any]:
             values["seed"] = hparam_input(common["seed"], "fm_seed")
         values["scale"] = hparam_input(common["scale"], "scale")
     return values
+
+
+def gate_slider(spec: fwp_core.RuleSpec, key: str) -> float:
+    """The constant gate α for a rule whose gate no hyper-parameter fixes (``RuleSpec.needs_gate``); otherwise no
+    control, and the default (unused: such a rule decays by its own hyper-parameter, or not at all)."""
+    default = float(EXPLORER_PARAMS["gate"].default)
+    if not spec.needs_gate:
+        return default
+    per_channel = " (per channel: a ramp from α to 1 across φ's channels)" if spec.gate_kind == "channel" else ""
+    return float(st.slider("gate α", 0.0, 1.0, default, 0.01, key=key, bind=QP,
+                           help=f"Decay applied at every step{per_channel}."))
 
 
 def _int_param(label: str, name: str, help_text: str, max_value: int | None = None) -> int:
@@ -122,10 +131,7 @@ def explorer_controls() -> tuple[ExplorerConfig, tuple[str, bytes] | None]:
                           "grow. Additive rules only scale their writes by β.")
     schedule = st.segmented_control("β schedule", list(BETA_SCHEDULES), default="constant", key="schedule", bind=QP,
                                     required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
-    gate = float(EXPLORER_PARAMS["gate"].default)
-    if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp:
-        gate = st.slider("gate α", 0.0, 1.0, gate, 0.01, key="gate", bind=QP,
-                         help="Decay applied at every step (GLA: a per-channel ramp from α to 1).")
+    gate = gate_slider(spec, "gate")
     devices = available_devices()
     device = st.radio("Device", devices, horizontal=True, key="device", help="CUDA appears when a GPU is present.") if len(devices) > 1 else "cpu"
     cfg = ExplorerConfig(

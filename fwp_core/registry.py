@@ -1,12 +1,16 @@
 """The one table of rules: name → class, hyper-parameters with defaults and ranges, LaTeX, forms.
 
 Pickers in the app, the tests and the README table are generated from ``RULES``; nothing else in the
-project lists rule names.
+project lists rule names, and what the app says or draws about a rule (its gate, its forms, its family) is
+read from its ``RuleSpec``. A new rule needs its module and one entry: ``register(spec)`` (or, for a test,
+``with registered(spec): ...``) adds one to the table at run time.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +36,7 @@ class HParam:
     high_open: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    fixes_gate: bool = False  # True: this value fixes the rule's gate (decay's γ), so no gate is asked for
 
     def allowed(self) -> str:
         if self.kind == "choice":
@@ -89,10 +94,12 @@ class RuleSpec:
     family: str = "additive"  # "additive", "delta" or "other": which matrices the app shows
     read_latex: str = r"W_{t-1}\phi(k_t)"  # the read r_t before the write (``Rule.read``); indices _{t-1} and k_t
     step_symbol: str = "β"  # delta family: the per-token step the correction (I + L)⁻¹ diag(·) folds in
+    step_help: str = ""  # what ``step_symbol`` stands for where it is not β
+    chunk_latex: str | None = None  # the chunkwise form, where the family's generic one (``chunked_latex``) is not it
 
     @property
     def has_parallel(self) -> bool:
-        return self.cls._parallel is not Rule._parallel
+        return self.cls.has_parallel
 
     @property
     def gate_kind(self) -> str | None:
@@ -102,6 +109,38 @@ class RuleSpec:
     def substeps(self) -> bool:
         return self.cls.substeps
 
+    @property
+    def plain_read(self) -> bool:
+        """Whether the memory is read as W φ(k), with no normaliser (``Rule.read`` not overridden)."""
+        return self.cls.read is Rule.read
+
+    @property
+    def gate_hparam(self) -> HParam | None:
+        """The hyper-parameter that fixes the rule's gate (``HParam.fixes_gate``: decay's γ), or None."""
+        return next((h for h in self.hparams if h.fixes_gate), None)
+
+    @property
+    def needs_gate(self) -> bool:
+        """Whether the rule decays by a gate that no hyper-parameter fixes, so the caller gives one (per token, or
+        a constant from a slider); without one it does not decay. False for rules without a gate and for those
+        whose gate a hyper-parameter fixes (decay, titans)."""
+        return self.gate_kind is not None and self.gate_hparam is None
+
+    @property
+    def chunked_latex(self) -> str:
+        """The chunkwise form (chunk c of C tokens, S the state between chunks): ``chunk_latex`` where the entry
+        gives one, otherwise the additive or delta family's form, with decays where the rule has a gate."""
+        if self.chunk_latex is not None:
+            return self.chunk_latex
+        decays = r"\quad(\text{with decays } \Gamma,\ b)" if self.gate_kind is not None else ""
+        if self.family == "delta":
+            return (r"\text{chunk } c\text{: } U_c = T_c (V_c - K_c S^\top),\; Y_c = Q_c S^\top + (Q_c K_c^\top \odot M) U_c,\; "
+                    r"S \leftarrow S + U_c^\top K_c" + decays)
+        if self.family == "additive":
+            return (r"\text{chunk } c\text{: } Y_c = Q_c S^\top + (Q_c K_c^\top \odot M)\,\mathrm{diag}(\beta_c) V_c,\; "
+                    r"S \leftarrow S + V_c^\top \mathrm{diag}(\beta_c) K_c" + decays)
+        return r"\text{chunk } c\text{: the recurrence from chunk to chunk, the parallel form inside each chunk}"
+
     def all_hparams(self) -> tuple[HParam, ...]:
         common = tuple(
             HParam(**{**h.__dict__, "default": self.defaults[h.name]}) if h.name in self.defaults else h for h in COMMON
@@ -109,7 +148,7 @@ class RuleSpec:
         return common + self.hparams
 
 
-_GAMMA = HParam("gamma", 0.9, "float", 0.0, 1.0, low_open=True, help="constant decay γ")
+_GAMMA = HParam("gamma", 0.9, "float", 0.0, 1.0, low_open=True, help="constant decay γ", fixes_gate=True)
 _EPS = HParam("eps", 1e-6, "float", 0.0, 1.0, low_open=True, help="ε in the normaliser")
 
 RULES: dict[str, RuleSpec] = {
@@ -127,6 +166,9 @@ RULES: dict[str, RuleSpec] = {
             r"Y = \mathrm{rownorm}\big((QK^\top \odot M)\,\mathrm{diag}(\beta)\big)\,V",
             hparams=(_EPS,), defaults={"feature_map": "elu1"},
             read_latex=r"\frac{W_{t-1}\phi(k_t)}{z_{t-1}^\top \phi(k_t) + \varepsilon}",
+            chunk_latex=r"\text{chunk } c\text{: } Y_c = \frac{Q_c S^\top + (Q_c K_c^\top \odot M)\,\mathrm{diag}(\beta_c) V_c}"
+                        r"{Q_c z + (Q_c K_c^\top \odot M)\,\beta_c + \varepsilon},\; S \leftarrow S + V_c^\top \mathrm{diag}(\beta_c) K_c,\; "
+                        r"z \leftarrow z + K_c^\top \beta_c",
         ),
         RuleSpec(
             "decay", Decay, "Decay (constant γ)", "fixed forgetting (RetNet)",
@@ -167,6 +209,7 @@ RULES: dict[str, RuleSpec] = {
             r"W_t = W_{t-1} + \varepsilon_t \big(v_t - W_{t-1}\phi(k_t)\big)\phi(k_t)^\top,\; \varepsilon_t = \frac{\beta_t}{1 + \beta_t \|\phi(k_t)\|^2}",
             r"\text{delta form with } \varepsilon_t \text{ in place of } \beta_t",
             family="delta", step_symbol="ε",
+            step_help="ε_t = β_t/(1 + β_t‖φ(k_t)‖²), the implicit step this rule takes in place of β_t (in L too)",
         ),
         RuleSpec(
             "rls", RLS, "Recursive least squares (Mesa)", "the optimal linear memory",
@@ -174,6 +217,8 @@ RULES: dict[str, RuleSpec] = {
             r"W_t = \Big(\sum_{i\le t} \beta_i v_i k_i^\top\Big)\Big(\sum_{i\le t} \beta_i k_i k_i^\top + \lambda I\Big)^{-1}",
             hparams=(HParam("ridge", 1e-3, "float", 0.0, 1e6, low_open=True, help="ridge λ, P_0 = I/λ"),),
             family="other",
+            chunk_latex=r"\text{chunk } c\text{: } C_i = C + \sum_{j \le i} \beta_j k_j k_j^\top,\; S_i = S + \sum_{j \le i} \beta_j v_j k_j^\top,\; "
+                        r"y_i = S_i C_i^{-1} q_i,\; (C, S) \leftarrow (C_C, S_C)",
         ),
         RuleSpec(
             "oja", Oja, "Oja's rule", "a self-normalising Hebbian rule from neuroscience",
@@ -187,12 +232,78 @@ RULES: dict[str, RuleSpec] = {
             hparams=(
                 HParam("momentum", 0.6, "float", 0.0, 1.0, high_open=True, help="momentum η"),
                 HParam("lr", 0.3, "float", 0.0, 1e3, help="learning rate θ (β overrides it per token)"),
-                HParam("forget", 0.02, "float", 0.0, 1.0, help="forgetting α (a gate overrides 1 − α)"),
+                HParam("forget", 0.02, "float", 0.0, 1.0, help="forgetting α (a gate overrides 1 − α)", fixes_gate=True),
             ),
             defaults={"normalize": "l2"}, family="other",
         ),
     )
 }
+
+
+def check_spec(spec: RuleSpec) -> RuleSpec:
+    """The spec, or ValueError where its entry contradicts its class or the common hyper-parameters."""
+    where = f"rule {spec.name!r}"
+    if not isinstance(spec.name, str) or not spec.name.isidentifier():
+        raise ValueError(f"{where}: a rule name must be a Python identifier (it goes into URLs and file names)")
+    if not (isinstance(spec.cls, type) and issubclass(spec.cls, Rule)):
+        raise ValueError(f"{where}: cls must be a subclass of fwp_core.Rule, got {spec.cls!r}")
+    if spec.family not in FAMILIES:
+        raise ValueError(f"{where}: family must be one of {', '.join(FAMILIES)}, got {spec.family!r}")
+    if spec.gate_kind not in (None, "scalar", "channel"):
+        raise ValueError(f"{where}: gate_kind must be None, 'scalar' or 'channel', got {spec.gate_kind!r}")
+    names = [h.name for h in spec.all_hparams()]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: hyper-parameter names repeat: {', '.join(sorted(n for n in set(names) if names.count(n) > 1))}")
+    unknown = sorted(set(spec.defaults) - {h.name for h in COMMON})
+    if unknown:
+        raise ValueError(f"{where}: defaults may only override the common hyper-parameters, not {', '.join(unknown)}")
+    fixing = [h.name for h in spec.hparams if h.fixes_gate]
+    if len(fixing) > 1:
+        raise ValueError(f"{where}: at most one hyper-parameter fixes the gate, got {', '.join(fixing)}")
+    if fixing and spec.gate_kind is None:
+        raise ValueError(f"{where}: {fixing[0]} fixes a gate, but {spec.cls.__name__} has no gate_kind")
+    if bool(fixing) != (spec.cls._hparam_gate is not Rule._hparam_gate):
+        raise ValueError(f"{where}: a hyper-parameter marked fixes_gate and {spec.cls.__name__}._hparam_gate go together")
+    if spec.has_parallel != (spec.parallel_latex is not None):
+        raise ValueError(f"{where}: parallel_latex must be given exactly when {spec.cls.__name__} has a parallel form")
+    return spec
+
+
+FAMILIES: tuple[str, ...] = ("additive", "delta", "other")
+for _spec in RULES.values():
+    check_spec(_spec)
+
+
+def register(spec: RuleSpec) -> RuleSpec:
+    """Add a rule to the table (after the built-in ones): every picker, page and generated table offers it from
+    then on. ValueError if the name is taken or the entry contradicts its class."""
+    check_spec(spec)
+    if spec.name in RULES:
+        raise ValueError(f"a rule named {spec.name!r} is already registered")
+    RULES[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> RuleSpec:
+    """Remove a rule added by ``register`` (the built-in rules stay)."""
+    if name in _BUILT_IN:
+        raise ValueError(f"{name!r} is a built-in rule; only rules added by register() can be removed")
+    if name not in RULES:
+        raise ValueError(f"no rule named {name!r} is registered")
+    return RULES.pop(name)
+
+
+@contextmanager
+def registered(spec: RuleSpec) -> Iterator[RuleSpec]:
+    """``with registered(spec): ...``: the rule is in the table inside the block only (for tests)."""
+    register(spec)
+    try:
+        yield spec
+    finally:
+        unregister(spec.name)
+
+
+_BUILT_IN = frozenset(RULES)
 
 
 def rule_names(parallel: bool | None = None) -> list[str]:

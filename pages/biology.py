@@ -19,10 +19,11 @@ import streamlit as st
 
 from app import figures
 from app.layout import caption, guarded
+from app.state import QP
 from fwp_core import biology as bio
 
-QP = "query-params"
-CFG = {"displaylogo": False}
+CFG = figures.CHART_CONFIG
+KV_RULES = ("delta", "hebbian")  # the two rules bio.kv_retrieval writes with, the default first
 
 # The simulations, in the order of the control. The label is what the URL holds (?bio_sim=...), so it is plain
 # ASCII with no spaces; the value is (section title, function in fwp_core.biology).
@@ -337,8 +338,8 @@ def section_kv() -> None:
     )
     c1, c2 = st.columns([2, 1])
     c = c1.slider("key similarity c = k₁·k₂", 0.0, 0.99, 0.9, 0.01, key="bio_similarity", bind=QP)
-    rule = c2.segmented_control("rule", ["delta", "hebbian"], default="delta", key="bio_kv_rule", bind=QP, required=True)
-    res = run("kv_retrieval", similarity=float(c), d_k=8, d_v=8, rule=str(rule or "delta"))
+    rule = c2.segmented_control("rule", list(KV_RULES), default=KV_RULES[0], key="bio_kv_rule", bind=QP, required=True)
+    res = run("kv_retrieval", similarity=float(c), d_k=8, d_v=8, rule=str(rule or KV_RULES[0]))
     if res is None:
         return
     left, right = st.columns([0.62, 0.38], gap="large")

@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import fwp_core
 from app import figures, lab, state
 from app.layout import caption
-from app.state import LIMITS, Param
+from app.state import LIMITS, QP, Param
 from fwp_core.metrics import KEY_TYPES, additive_theory
 
-QP = "query-params"
 RULES = lab.capacity_rule_names()
 DEFAULT_RULES = ["hebbian", "delta", "rls"]
+FM_DEFAULT_RULE = DEFAULT_RULES[0]  # the feature-map comparison starts with the rule of the additive theory
+RECENCY_REFERENCE = "delta"  # always in the error-by-age chart, as a reference
 RECENCY_MULTS = [0.5, 1, 2, 4]
 
 PARAMS: dict[str, Param] = {
@@ -24,15 +26,16 @@ PARAMS: dict[str, Param] = {
         Param("cap_seeds", "int", 16, 1, lab.MAX_CAPACITY_SEEDS),
         Param("cap_keys", "choice", "random", choices=KEY_TYPES),
         Param("cap_beta", "float", 1.0, 0.0, 2.0),
-        Param("cap_fm_rule", "choice", "hebbian", choices=tuple(RULES)),
+        Param("cap_fm_rule", "choice", FM_DEFAULT_RULE, choices=tuple(RULES)),
     )
 }
 
 
 def controls() -> dict:
+    left_out = [n for n in fwp_core.rule_names() if n not in RULES]
     rules = st.multiselect("Rules", RULES, default=DEFAULT_RULES, key="cap_rules", bind=QP, max_selections=lab.MAX_CAPACITY_RULES,
-                           help=f"Up to {lab.MAX_CAPACITY_RULES} rules, each with its registry defaults (delta rules: unit "
-                                "keys). delta_product is left out: it writes several keys per token.")
+                           help=f"Up to {lab.MAX_CAPACITY_RULES} rules, each with its registry defaults (delta rules: unit keys)."
+                                + (f" Left out: {', '.join(left_out)} (several keys per token)." if left_out else ""))
     c1, c2 = st.columns(2)
     d_k = int(c1.number_input("d_k", 2, LIMITS.max_d, 32, key="cap_dk", bind=QP, help=f"Key dimension; N runs to 4·d_k. Allowed: 2..{LIMITS.max_d}."))
     d_v = int(c2.number_input("d_v", 1, LIMITS.max_d, 32, key="cap_dv", bind=QP, help=f"Value dimension. Allowed: 1..{LIMITS.max_d}."))
@@ -48,8 +51,11 @@ def controls() -> dict:
         rho = float(st.slider("Key cosine ρ", 0.0, 0.95, 0.5, 0.05, key="cap_rho", bind=QP))
     beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="cap_beta", bind=QP,
                            help="The same β for every write. Allowed: 0..2."))
+    specs = [fwp_core.get_spec(n) for n in RULES]
+    fixed = "; ".join(f"{s.name} uses its {s.gate_hparam.name}" for s in specs if s.gate_hparam is not None)
     gate = float(st.slider("gate α (gated rules)", 0.5, 1.0, 0.95, 0.01, key="cap_gate", bind=QP,
-                           help="Constant decay for rules with a data-dependent gate (gated, gla, gated_delta); decay uses γ."))
+                           help="Constant decay for rules with a data-dependent gate ("
+                                + ", ".join(s.name for s in specs if s.needs_gate) + ")" + (f"; {fixed}." if fixed else ".")))
     return dict(rules=tuple(rules), d_k=d_k, d_v=d_v, seeds=seeds, seed=seed, key_type=key_type, rho=rho, beta=beta, gate=gate)
 
 
@@ -104,7 +110,7 @@ else:
         n = np.arange(1, n_max + 1)
         theory = (n, additive_theory(n, d_k))
         fig = figures.capacity_figure({r: curve_dict(c) for r, c in curves.items()}, theory=theory, d_k=d_k)
-        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="capacity", config={"displaylogo": False})
+        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="capacity", config=figures.CHART_CONFIG)
         caption(f"Mean over {seeds} seeds (band: ± one standard deviation). The dashed line is the additive rule's theory "
                 "√((N−1)/d_k) for random keys and β = 1: the Hebbian curve follows it; the delta rule stays lower; rls "
                 "recalls every pair exactly up to N ≈ d_k, then degrades.")
@@ -123,7 +129,7 @@ else:
 
 # ------------------------------------------------------------------------------------------ 2. feature maps
 st.subheader("Feature maps: positive features add crosstalk")
-fm_rule = st.selectbox("Rule for the feature-map comparison", RULES, index=RULES.index("hebbian"), key="cap_fm_rule", bind=QP)
+fm_rule = st.selectbox("Rule for the feature-map comparison", RULES, index=RULES.index(FM_DEFAULT_RULE), key="cap_fm_rule", bind=QP)
 n_fm = 2 * d_k  # crosstalk shows well before 4·d_k; six maps (DPFP ν = 3: d_phi = 6·d_k) cost more than one rule
 seeds_fm = fitted_seeds({**cfg, "seeds": min(cfg["seeds"], lab.FEATURE_MAP_SEEDS)}, n_fm, 6 * d_k, "feature-map sweep")
 if seeds_fm is not None:
@@ -131,9 +137,9 @@ if seeds_fm is not None:
         fm_curves, cos = lab.feature_map_sweep(fm_rule, n_max=n_fm, seeds=seeds_fm, **common)
     left, right = st.columns([0.64, 0.36])
     with left:
-        theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if fm_rule == "hebbian" else None
+        theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if lab.additive_theory_applies(fm_rule) else None
         fig = figures.capacity_figure({k: curve_dict(c) for k, c in fm_curves.items()}, theory=theory, d_k=d_k)
-        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="cap_features", config={"displaylogo": False})
+        st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="cap_features", config=figures.CHART_CONFIG)
         c = {k: v[1] for k, v in cos.items()}  # mean cosine between φ of distinct keys, from the table beside
         caption(f"{fm_rule} with each feature map φ (then l2-normalised), N up to 2·d_k, {seeds_fm} seeds. elu+1 and relu "
                 f"make every φ(k) positive, so unrelated keys overlap (mean cosine {c['elu+1']:.3f} and {c['relu']:.3f}, "
@@ -154,7 +160,7 @@ if seeds_fm is not None:
 st.subheader("Which pairs survive: error by age")
 mult = st.segmented_control("N written, in units of d_k", RECENCY_MULTS, default=2, key="cap_rec_mult", bind=QP, required=True)
 n_rec = max(1, int(round(float(mult or 2) * d_k)))
-rec_rules = tuple(dict.fromkeys((*cfg["rules"], "delta")))  # the same colours as above; delta always shown
+rec_rules = tuple(dict.fromkeys((*cfg["rules"], RECENCY_REFERENCE)))  # the same colours as above; the reference always shown
 seeds_rec = fitted_seeds(cfg, n_rec, d_k, "recency run")
 if seeds_rec is not None:
     prof = lab.recency(rec_rules, n=n_rec, seeds=seeds_rec, **common)
@@ -163,7 +169,7 @@ if seeds_rec is not None:
         if d is not None:
             st.warning(f"**{r}** diverged at step {d} of {n_rec}: no recency profile to show.")
     if shown:
-        st.plotly_chart(figures.recency_figure(shown), key="cap_recency", config={"displaylogo": False})
+        st.plotly_chart(figures.recency_figure(shown), key="cap_recency", config=figures.CHART_CONFIG)
         q = max(1, n_rec // 4)
         ends = "; ".join(f"{r}: {np.mean(m[:q]):.3f} for the newest quarter, {np.mean(m[-q:]):.3f} for the oldest"
                          for r, (m, _s) in shown.items())
@@ -185,6 +191,6 @@ with c1:
     m2.metric("‖delta read − v₂‖", f"{err_delta:.1e}" if err_delta < 1e-6 else f"{err_delta:.3f}")
 with c2:
     zmax = figures.symmetric_range(*demo.values())
-    st.plotly_chart(figures.vectors_figure(demo, zmax), key="cap_overwrite", config={"displaylogo": False})
+    st.plotly_chart(figures.vectors_figure(demo, zmax), key="cap_overwrite", config=figures.CHART_CONFIG)
     caption("Columns: the two values, their sum, and what each memory returns for k. The additive read matches v₁ + v₂, "
             "the delta read (β = 1) matches v₂.")

@@ -11,11 +11,10 @@ from app import figures, lab, lessons, state, widgets
 from app.compare_presets import DEFAULT, DEFAULT_RULES, PRESETS, preset_values
 from app.layout import caption, guarded
 from app.stepper import follow_url, play_settings, play_tick, step_controls
-from app.state import LIMITS, Param
+from app.state import LIMITS, QP, Param
 from fwp_core.registry import resolve_hparams
 from fwp_core.sequences import SOURCES
 
-QP = "query-params"
 RULES = fwp_core.rule_names()
 SEQUENCES = list(SOURCES)
 SESSION = lab.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
@@ -80,10 +79,7 @@ def slot_controls(i: int) -> lab.Slot:
                          help="β ∈ (0, 1): gentle; up to 2 with unit keys: negative eigenvalues; beyond: divergence.")
         schedule = st.segmented_control("β schedule", list(state.BETA_SCHEDULES), default="constant", key=f"cmp{i}_sched",
                                         bind=QP, required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
-        gate = 0.9
-        if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp:
-            gate = st.slider("gate α", 0.0, 1.0, 0.9, 0.01, key=f"cmp{i}_gate", bind=QP,
-                             help="Decay applied at every step (GLA: a per-channel ramp from α to 1).")
+        gate = widgets.gate_slider(spec, f"cmp{i}_gate")
     try:
         resolved = resolve_hparams(rule, **hp)
     except ValueError as exc:
@@ -187,7 +183,7 @@ def stepper() -> None:
             title += " (saturates)"
         panels.append((run.label, run.weights[tv], title))
     fig_w = figures.compare_weights_figure(panels, res.zmax, colors=list(colors.values()))
-    st.plotly_chart(figures.page_spec(fig_w, dark), key="cmp_weights", theme=None, config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_w, dark), key="cmp_weights", theme=None, config=figures.CHART_CONFIG)
     caption("The fast weights of every rule after step t, on one colour scale shared by all rules and all steps: where the "
             "rules write the same token differently, their memories part ways (a rule that blows up saturates the scale).")
 
@@ -200,14 +196,14 @@ def stepper() -> None:
         {run.label: run.retrieval_error[: run.valid] for run in res.runs}, t, T=T,
         diverged_at={run.label: run.diverged_at for run in res.runs}, as_spec=True,
     )
-    st.plotly_chart(figures.page_spec(fig_e, dark), key="cmp_retrieval", theme=None, config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_e, dark), key="cmp_retrieval", theme=None, config=figures.CHART_CONFIG)
     caption("How wrong each memory was about the key of step t just before writing it (softmax reads its cache of earlier "
             "tokens); a dotted line marks where a rule diverged.")
 
     # a rule that has diverged by step t has no memory left to read
     recall = {run.label: lab.recall_at(run, t) for run in res.runs if run.diverged_at is None or t < run.diverged_at}
     fig_r = figures.recall_errors_figure(recall, t, T, colors=colors)
-    st.plotly_chart(figures.page_spec(fig_r, dark), key="cmp_recall", theme=None, config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_r, dark), key="cmp_recall", theme=None, config=figures.CHART_CONFIG)
     caption("Every pair still stored after step t, read back from the memory: 0 is perfect, 1 is what an empty memory "
             "returns (forgotten), above 1 is worse than forgetting: crosstalk. Overwritten pairs and β = 0 reads are left out.")
 

@@ -75,10 +75,6 @@ def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray
         st.latex(r"\lambda(\text{transition}) \in \{" + shown + (r", \dots" if len(ev) > 8 else "") + r"\}")
 
 
-# what a step symbol other than β stands for in the delta correction (``RuleSpec.step_symbol``)
-_STEP_MEANING = {"ε": "ε_t = β_t/(1 + β_t‖φ(k_t)‖²), the implicit step this rule takes in place of β_t (in L too)"}
-
-
 def _attention_caption(panels: dict) -> str:
     """What each panel of the attention view is (``compute.attention_panels``); W_0 = 0."""
     same = (" The y∥ column of the fast-weights view is y_t computed this way; it matches the recurrent y to the "
@@ -87,7 +83,7 @@ def _attention_caption(panels: dict) -> str:
         g, a = ("Γ ⊙ ", "α_s ") if panels["gated"] else ("", "")
         b = panels["step"]
         gamma = ", Γ_ts = α_{s+1}⋯α_t the gate's decay" if panels["gated"] else ""
-        step = f" Here {_STEP_MEANING[b]}." if b in _STEP_MEANING else ""
+        step = f" Here {spec.step_help}." if spec.step_help else ""  # what a step other than β stands for
         return (f"y_t = Σ_s A_ts u_s = Σ_s C_ts v_s. A = QKᵀ ⊙ {g}M weights the pseudo-values u_s, not the values "
                 f"(M the causal mask{gamma}; keys and queries after φ). The correction T = (I + L)⁻¹ diag({b}), "
                 f"L = tril₋₁(diag({b}){'(KKᵀ ⊙ Γ)' if g else ' KKᵀ'}), is how the delta rule turns values into pseudo-values "
@@ -110,7 +106,7 @@ def view_chart(fig, key: str, text: str, scale: str | None = None) -> None:
     fig = figures.page_spec(fig, dark)
     if scale is not None:
         st.html(figures.legend_for(fig, scale))
-    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False})
+    st.plotly_chart(fig, key=key, theme=None, config=figures.CHART_CONFIG)
     caption(text)
 
 
@@ -143,7 +139,7 @@ def stepper() -> None:
         m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
 
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
-    tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind="query-params")
+    tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind=state.QP)
     shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
     ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
@@ -193,7 +189,7 @@ if st.toggle("Smooth playback in the browser (no server round trip)", key="smoot
         W = trace.weights.numpy()
         fig_s = figures.smooth_playback_figure(W[: valid + 1], (W[1:] - W[:-1])[:valid], res.zmax, as_spec=True)
         smooth_player("smooth_fig", valid, res.tokens, res.zmax)
-        st.plotly_chart(figures.page_spec(fig_s, dark), key="smooth_fig", theme=None, config={"displaylogo": False})
+        st.plotly_chart(figures.page_spec(fig_s, dark), key="smooth_fig", theme=None, config=figures.CHART_CONFIG)
         caption("Every step is in the page already: press ▶ Play, step with Back / Step or drag the slider; nothing is "
                 "recomputed and the server is not asked. The update of step t on the left, the memory W_t after it on the "
                 "right, both on the colour scale shown beside the controls.")

@@ -8,10 +8,9 @@ import streamlit as st
 import fwp_core
 from app import figures, lab, state
 from app.layout import caption
-from app.state import LIMITS, Param
+from app.state import DEFAULT_RULE, LIMITS, QP, Param
 
-QP = "query-params"
-RULES = list(lab.FORMS_RULES)
+RULES = lab.forms_rule_names()
 TIMING_T = (64, 128, 256, 512, 1024)
 TIMING_D = 64
 TIMING_C = 64
@@ -19,7 +18,7 @@ TIMING_C = 64
 PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("forms_rule", "choice", "delta", choices=tuple(RULES)),
+        Param("forms_rule", "choice", DEFAULT_RULE, choices=tuple(RULES)),
         Param("forms_T", "int", 16, 1, LIMITS.max_T),
         Param("forms_dk", "int", 8, 1, LIMITS.max_d),
         Param("forms_dv", "int", 8, 1, LIMITS.max_d),
@@ -40,7 +39,7 @@ for w in st.session_state["_url_warnings_forms"]:
     st.warning(w)
 
 with st.sidebar:
-    rule = st.selectbox("Rule", RULES, index=RULES.index("delta"), key="forms_rule", bind=QP,
+    rule = st.selectbox("Rule", RULES, index=RULES.index(DEFAULT_RULE), key="forms_rule", bind=QP,
                         help="The rules with all three forms on this page: " + ", ".join(RULES) + ".")
     spec = fwp_core.get_spec(rule)
     st.caption(f"**{spec.title}** — *{spec.teaches}*")
@@ -53,21 +52,23 @@ with st.sidebar:
     beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="forms_beta", bind=QP,
                            help="The same β for every token. Delta rules use unit keys, so any β in [0, 2] stays finite."))
     gate = 0.9
-    if rule in ("decay", "gated", "gated_delta"):
-        label = "decay γ" if rule == "decay" else "smallest gate α (α_t ~ U(α, 1), seeded)"
-        gate = float(st.slider(label, 0.5, 1.0, 0.9, 0.01, key="forms_gate", bind=QP,
-                               help="decay: the constant γ; gated rules: data-dependent α_t drawn between this and 1."))
-    st.caption(f"Limits: T ≤ {LIMITS.max_T}, d ≤ {LIMITS.max_d}; the matrices show at most the first 128 tokens. Every "
-               "other rule with a parallel form can be stepped through in the Explorer.")
+    if spec.gate_kind is not None:
+        fixed = spec.gate_hparam  # a hyper-parameter fixes this rule's gate (decay's γ): the slider sets that constant
+        if fixed is not None:
+            label, what = fixed.help or fixed.name, "the constant gate of every step"
+        elif spec.gate_kind == "channel":
+            label, what = "smallest gate a (a_tj ~ U(a, 1), seeded)", "data-dependent per-channel gates a_tj drawn between this and 1"
+        else:
+            label, what = "smallest gate α (α_t ~ U(α, 1), seeded)", "data-dependent gates α_t drawn between this and 1"
+        gate = float(st.slider(label, 0.5, 1.0, 0.9, 0.01, key="forms_gate", bind=QP, help=f"{spec.title}: {what}."))
+    others = [n for n in fwp_core.rule_names() if n not in RULES]
+    st.caption(f"Limits: T ≤ {LIMITS.max_T}, d ≤ {LIMITS.max_d}; the matrices show at most the first 128 tokens."
+               + (f" The other rules ({', '.join(others)}: no parallel form, or one over sub-steps) can be stepped through "
+                  "in the Explorer." if others else ""))
 
 st.latex(r"\text{recurrence: }" + spec.step_latex)
 st.latex(r"\text{parallel: }" + spec.parallel_latex)
-if spec.family == "delta":
-    st.latex(r"\text{chunk } c\text{: } U_c = T_c (V_c - K_c S^\top),\; Y_c = Q_c S^\top + (Q_c K_c^\top \odot M) U_c,\; "
-             r"S \leftarrow S + U_c^\top K_c" + (r"\quad(\text{with decays } \Gamma,\ b)" if rule == "gated_delta" else ""))
-else:
-    st.latex(r"\text{chunk } c\text{: } Y_c = Q_c S^\top + (Q_c K_c^\top \odot M)\,\mathrm{diag}(\beta_c) V_c,\; "
-             r"S \leftarrow S + V_c^\top \mathrm{diag}(\beta_c) K_c" + (r"\quad(\text{with decays } \Gamma,\ b)" if rule != "hebbian" else ""))
+st.latex(spec.chunked_latex)
 
 C = int(st.slider("chunk size C", 1, max(T, 2), min(4, T), key="forms_C", bind=QP, disabled=T < 2,
                   help="Any C from 1 (pure recurrence) to T (one chunk: pure attention) gives the same outputs."))
@@ -81,7 +82,7 @@ except ValueError as exc:
 st.subheader("The same outputs, three ways")
 outs = {"recurrent": res.recurrent, "parallel": res.parallel, "chunked": res.chunked}
 fig = figures.forms_outputs_figure(outs, figures.symmetric_range(*outs.values()))
-st.plotly_chart(fig, key="forms_outputs", config={"displaylogo": False})
+st.plotly_chart(fig, key="forms_outputs", config=figures.CHART_CONFIG)
 caption(f"Y (one row per token) from each form, on one colour scale, chunked with C = {res.chunk_size}: the three pictures "
         "are the same to the last digit, as the differences below say.")
 cols = st.columns(3)
@@ -91,32 +92,36 @@ for col, (pair, d) in zip(cols, res.diffs.items()):
 # ------------------------------------------------------------------------------------------ matrices
 st.subheader("Inside the parallel form")
 shown = f" (the first {res.panels[0][2].shape[0]} of {T} tokens)" if res.panels[0][2].shape[0] < T else ""
-st.plotly_chart(figures.matrices_figure(res.panels), key="forms_matrices", config={"displaylogo": False})
+st.plotly_chart(figures.matrices_figure(res.panels), key="forms_matrices", config=figures.CHART_CONFIG)
+gamma = " ⊙ Γ" if spec.gate_kind is not None else ""
+step = spec.step_symbol  # β, or the step the rule takes in its place (Longhorn's ε_t)
 if spec.family == "delta":
-    caption("The delta rule's attention: the scores QKᵀ ⊙ M" + (" ⊙ Γ" if rule == "gated_delta" else "") + ", the correction "
-            "T = (I + tril₋₁(diag β KKᵀ" + (" ⊙ Γ" if rule == "gated_delta" else "") + "))⁻¹ diag β that turns values into "
-            "pseudo-values, and their product — the matrix Y really applies to V" + shown + ".")
+    caption(f"The delta rule's attention: the scores QKᵀ ⊙ M{gamma}, the correction T = (I + tril₋₁(diag {step} KKᵀ{gamma}))⁻¹ "
+            f"diag {step} that turns values into pseudo-values, and their product — the matrix Y really applies to V{shown}.")
+elif spec.family == "additive" and spec.plain_read:
+    caption("Additive rules need no correction: Y = A V, with β" + (" and the decay products Γ" if gamma else "")
+            + f" folded into the causal attention matrix A{shown}.")
 else:
-    caption("Additive rules need no correction: Y = A V, with β" + (" and the decay products Γ" if rule != "hebbian" else "")
-            + " folded into the causal attention matrix A" + shown + ".")
+    caption("This rule's parallel form needs no correction: Y = A V, with β" + (", the decay products Γ" if gamma else "")
+            + f" and whatever else the rule applies (see the parallel form above) folded into the causal attention matrix A{shown}.")
 left, right = st.columns([0.45, 0.55])
 with left:
     zv = figures.symmetric_range(*res.values.values())
-    st.plotly_chart(figures.values_figure(res.values, zv), key="forms_values", config={"displaylogo": False})
+    st.plotly_chart(figures.values_figure(res.values, zv), key="forms_values", config=figures.CHART_CONFIG)
 with right:
     if spec.family == "delta":
-        st.markdown(r"**Pseudo-values.** Row t of U = T V is $u_t = \beta_t \big(v_t - \sum_{s<t} (k_t \cdot k_s)\, u_s\big)$"
-                    + (" (with decays)" if rule == "gated_delta" else "") + ": what the memory did *not* yet hold for k_t, "
-                    "times β_t — the delta rule's correction, written as attention. Then Y = (QKᵀ ⊙ M) U.")
+        st.markdown(rf"**Pseudo-values.** Row t of U = T V is $u_t = {step}_t \big(v_t - \sum_{{s<t}} (k_t \cdot k_s)\, u_s\big)$"
+                    + (" (with decays)" if gamma else "") + ": what the memory did *not* yet hold for k_t, "
+                    f"times {step}_t — the delta rule's correction, written as attention. Then Y = (QKᵀ{gamma} ⊙ M) U.")
     else:
-        st.markdown("**Values.** An additive memory writes every value as it is, so Y = A V directly.")
+        st.markdown("**Values.** This memory needs no correction: every value enters as it is, so Y = A V directly.")
     caption("V and " + ("U on one colour scale: where U differs from V, earlier writes already stored part of v_t."
                         if spec.family == "delta" else "the same V that every form reads."))
 
 # ------------------------------------------------------------------------------------------ chunk sizes
 st.subheader("Every chunk size gives the same outputs")
 st.plotly_chart(figures.chunk_sizes_figure(res.chunk_sizes, res.chunk_diffs, res.chunk_size), key="forms_chunks",
-                config={"displaylogo": False})
+                config=figures.CHART_CONFIG)
 caption(f"max |Y_chunked − Y_recurrent| for {'every C from 1 to T' if T <= 64 else 'chunk sizes from 1 to T'} (the chosen C in "
         "red): all far below 1e-9, i.e. equal up to float64 rounding.")
 
@@ -133,7 +138,7 @@ if st.button(f"Measure the three forms of {rule} for T = {', '.join(map(str, TIM
     bar.empty()
 if rule in timings:
     rows = timings[rule]
-    st.plotly_chart(figures.timing_figure(rows), key="forms_timing", config={"displaylogo": False})
+    st.plotly_chart(figures.timing_figure(rows), key="forms_timing", config=figures.CHART_CONFIG)
     caption(f"Seconds per call (log–log; d = {TIMING_D}, C = {TIMING_C}): the recurrence grows linearly but step by step in "
             "Python, the parallel form grows quadratically (cubically with the delta correction) but in a few large "
             "matrix products, the chunked form stays linear with few sequential steps.")

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 import fwp_core
-from app.figures import symmetric_range, write_read_figure
+from app.figures import CHART_CONFIG, symmetric_range, write_read_figure
 from app.layout import PAGES, caption
 
 
@@ -50,7 +50,7 @@ with right:
     st.subheader("A live example: six writes, one read")
     ex = example()
     fig = write_read_figure(ex["W"], ex["k"], ex["v"], ex["read"], symmetric_range(ex["W"], ex["v"], ex["read"], ex["k"]))
-    st.plotly_chart(fig, key="home_example", config={"displaylogo": False})
+    st.plotly_chart(fig, key="home_example", config=CHART_CONFIG)
     caption("Reading W with key 3 gives back v₃ plus crosstalk from the other five keys (their overlaps with k₃).")
     c1, c2 = st.columns(2)
     c1.metric("‖W k₃ − v₃‖ (crosstalk)", f"{ex['crosstalk']:.4f}")

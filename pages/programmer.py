@@ -13,11 +13,11 @@ import torch
 import fwp_core
 from app import figures
 from app.layout import caption, guarded
+from app.state import DEFAULT_RULE, QP
 from fwp_core import metrics
 from fwp_core import programmer as prog
 from fwp_core.programmer import pretrain
 
-QP = "query-params"
 BETA_CHOICES = {"0-1": (0, 1), "0-2": (0, 2)}
 BETA_MAX = {"0-1": 1.0, "0-2": 2.0}
 EVAL_N = pretrain.EVAL_N  # the same sequences the shipped programmers were scored on
@@ -174,7 +174,7 @@ with st.sidebar:
                         help="linear: token → k, v, q, β; recurrent: also sees its previous output; "
                              "self_referential: one matrix that writes itself with the delta rule")
     rules = prog.rules_for(kind)
-    rule = st.selectbox("Fast-weight rule", rules, index=rules.index("delta"), key="prog_rule", bind=QP,
+    rule = st.selectbox("Fast-weight rule", rules, index=rules.index(DEFAULT_RULE), key="prog_rule", bind=QP,
                         help=None if kind != "self_referential" else
                         "The self-referential programmer writes one key per token, so rules with sub-steps are not offered.")
     beta = st.segmented_control("β range", list(BETA_CHOICES), default="0-2", key="prog_beta", bind=QP, required=True,
@@ -273,7 +273,7 @@ def main() -> None:
                                      ep.v[:T].reshape(T, -1).numpy(), ep.q[:T].numpy(),
                                      trace.beta[:T].reshape(T, -1)[:, 0].numpy(), t, correct=right)
     dark = st.context.theme.type == "dark"  # the two charts that follow t are self-styled (figures.page_spec)
-    st.plotly_chart(figures.page_spec(fig_p, dark), key="prog_emitted", theme=None, config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_p, dark), key="prog_emitted", theme=None, config=figures.CHART_CONFIG)
     scored = right[np.isfinite(right)]
     substeps = fwp_core.get_spec(fw_rule.name).substeps
     caption("What the slow net emitted for each token; bars are β_t, green where the read-out at that token is right. "
@@ -285,7 +285,7 @@ def main() -> None:
     fig_w = figures.weights_figure(W[t - 1], W[t] - W[t - 1], W[t], key=trace.token_keys[i].numpy(), query=trace.queries[i].numpy(),
                                    value=trace.token_values[i].numpy(), retrieved=trace.retrieved[i].numpy(),
                                    output=trace.outputs[i].numpy(), zmax=zmax, t=t)
-    st.plotly_chart(figures.page_spec(fig_w, dark), key="prog_weights", theme=None, config={"displaylogo": False})
+    st.plotly_chart(figures.page_spec(fig_w, dark), key="prog_weights", theme=None, config=figures.CHART_CONFIG)
     ev = metrics.transition_eigenvalues(fw_rule, trace, t).numpy()
     caption(f"The fast weights at token {t} ({ep.tokens[i] if i < len(ep.tokens) else t}); this step's transition has "
             f"eigenvalues from {ev.real.min():.3f} to {ev.real.max():.3f}"
@@ -314,8 +314,42 @@ def main() -> None:
                 col.metric(f"β ∈ ({b.replace('-', ', ')}): accuracy at length {spec.eval_length}", score_text(acc))
                 _, r, tr, _ = replay(res.model, batch)
                 series[f"β ∈ ({b.replace('-', ', ')})"] = min_real_eigs(r, tr) if tr is not None else np.array([])
-            st.plotly_chart(figures.eigen_timeline_figure(series, ep.tokens), key="prog_eigs", config={"displaylogo": False})
+            st.plotly_chart(figures.eigen_timeline_figure(series, ep.tokens), key="prog_eigs", config=figures.CHART_CONFIG)
             caption(parity_caption(series, pair["0-2"][1], batch))
 
 
+@st.cache_data(show_spinner=False)
+def expressivity_rows(task: str) -> list[dict]:
+    return pretrain.expressivity(task)
+
+
+@guarded
+def expressivity_section(task: str) -> None:
+    """Programmer kinds side by side on one task: what expressivity buys and what it costs (shipped programmers)."""
+    rows = expressivity_rows(task)
+    if len(rows) < 2:
+        return
+    spec = prog.get_task(task)
+    st.subheader("What expressivity costs: programmer kinds side by side")
+    train_col, test_col = (f"{spec.metric_name} at length {L}" for L in (spec.train_lengths[1], spec.eval_length))
+    st.dataframe(rows, hide_index=True, column_config={
+        train_col: st.column_config.NumberColumn(format="%.3f"), test_col: st.column_config.NumberColumn(format="%.3f"),
+        "training time (s)": st.column_config.NumberColumn(format="%.1f", help="on the machine that ran the pretrain script"),
+        "all tokens at once": st.column_config.CheckboxColumn(
+            help="A linear programmer's k, v, q, β depend on the current token only, so the rule's parallel / chunkwise "
+                 "form computes the fast net over all tokens at once; a recurrent or self-referential one's depend on the "
+                 "step before, so it must go token by token."),
+    })
+    best = max(rows, key=lambda r: r[test_col])
+    slowest = max(rows, key=lambda r: r["training time (s)"])
+    caption(f"The shipped programmers for {spec.title.lower()}, all trained alike (β ∈ (0, 2), seed 0, lengths "
+            f"{spec.train_lengths[0]}–{spec.train_lengths[1]}). At the training length their {spec.metric_name} ranges "
+            f"{min(r[train_col] for r in rows):.3f}–{max(r[train_col] for r in rows):.3f}; at length {spec.eval_length} "
+            f"the best is the {best['kind']} programmer with {best['rule']} ({best[test_col]:.3f}). The slowest to train "
+            f"was the {slowest['kind']} one with {slowest['rule']} ({slowest['training time (s)']:.1f} s); only the "
+            f"programmers marked 'all tokens at once' keep the rule's parallel form.")
+
+
 main()
+if task in pretrain.EXPRESSIVITY_TASKS:
+    expressivity_section(task)

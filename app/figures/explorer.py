@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..state import LIMITS
 from ._spec import (FONT, OUTLINE, RULE_COLORS, _axes, _axis, _coloraxis, _figure, _heat, _heatmap, _hm, _layout,
                     symmetric_range)
 
@@ -47,7 +48,7 @@ def _index_grid(rows: int, cols: int, extra: np.ndarray | None = None) -> list:
     return [[[i, j, extra[i, j]] for j in range(cols)] for i in range(rows)]
 
 
-MAX_INDEX_CELLS = 64 * 64  # matrices up to this size carry each cell's indices for the hover
+MAX_INDEX_CELLS = LIMITS.max_hover_cells  # matrices up to this size carry each cell's indices for the hover
 
 
 def _block_axes(starts: Sequence[float], d_k: int, d_v: int, x_range: list[float], x_title: str, *,

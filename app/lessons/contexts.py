@@ -17,7 +17,7 @@ from fwp_core.registry import resolve_hparams
 
 from .. import compute, lab
 from ..compare_presets import DEFAULT_RULES
-from ..state import EXPLORER_PARAMS
+from ..state import DEFAULT_RULE, EXPLORER_PARAMS
 from .quantities import QUANTITIES, placeholder_names, quantity
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def explorer_config(params: Mapping[str, Any]) -> compute.ExplorerConfig:
         hp["m"] = params.get("m", common["m"].default)
         hp["seed"] = params.get("fm_seed", common["seed"].default)
     hp["scale"] = float(params.get("scale", common["scale"].default))
-    gate = float(d["gate"]) if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp else EXPLORER_PARAMS["gate"].default
+    gate = float(d["gate"]) if spec.needs_gate else EXPLORER_PARAMS["gate"].default
     return compute.ExplorerConfig(
         rule=d["rule"], hparams=tuple(sorted(hp.items())), sequence=d["sequence"], T=int(d["T"]), d_k=int(d["d_k"]),
         d_v=int(d["d_v"]), seed=int(d["seed"]), beta=float(d["beta"]), schedule=d["schedule"], gate=gate,
@@ -158,7 +158,7 @@ def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
             hp["m"] = g(f"cmp{i}_m", common["m"].default)
             hp["seed"] = g(f"cmp{i}_seed", common["seed"].default)
         hp["scale"] = float(g(f"cmp{i}_scale", common["scale"].default))
-        gate = float(g(f"cmp{i}_gate", 0.9)) if spec.gate_kind is not None and "gamma" not in hp and "forget" not in hp else 0.9
+        gate = float(g(f"cmp{i}_gate", 0.9)) if spec.needs_gate else 0.9
         slots.append(lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=float(g(f"cmp{i}_beta", 1.0)),
                               schedule=g(f"cmp{i}_sched", "constant"), gate=gate))
     seq = g("cmp_seq", "overwrite")
@@ -297,8 +297,8 @@ quantity("overwrite_delta_err", "capacity", "‖delta read − v₂‖")(
 # ---------------------------------------------------------------------------------------------- forms
 def _forms_ctx(params: Mapping[str, Any]) -> lab.FormsResult:
     g = params.get
-    rule, T = g("forms_rule", "delta"), int(g("forms_T", 16))
-    gate = float(g("forms_gate", 0.9)) if rule in ("decay", "gated", "gated_delta") else 0.9
+    rule, T = g("forms_rule", DEFAULT_RULE), int(g("forms_T", 16))
+    gate = float(g("forms_gate", 0.9)) if fwp_core.get_spec(rule).gate_kind is not None else 0.9
     return lab.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
                             float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)))
 

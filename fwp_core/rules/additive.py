@@ -78,7 +78,7 @@ class Decay(Additive):
 
     gate_kind = "scalar"
 
-    def default_gate(self) -> float:
+    def _hparam_gate(self) -> float:
         return float(self.hparams["gamma"])
 
 

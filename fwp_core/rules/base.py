@@ -7,6 +7,11 @@ A concrete rule implements three hooks on *featured* inputs (φ already applied)
   parallel form exists;
 * ``transition(trace, t)``: the linear map the step applies to the old state, for eigenvalues.
 
+Gates: ``gate_kind`` says whether the rule decays its memory by a gate; ``_hparam_gate`` is the constant gate a
+hyper-parameter fixes (decay's γ, Titans' 1 − α; the registry marks that hyper-parameter ``fixes_gate``), and
+``with_gate(g)`` gives a copy whose gate, where none is passed, is the constant g. A ``gate`` argument passed at
+run time overrides both.
+
 ``read(state, φ(k))`` is the memory's read, W φ(k) unless a rule says otherwise (linear_attention
 divides by its normaliser). It is the one definition of a read: each step's ``retrieved`` and every recall
 metric go through it, with ``read_states(trace)`` giving the states after each step.
@@ -17,10 +22,11 @@ cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import torch
@@ -79,6 +85,21 @@ def channel_decay_products(alpha: torch.Tensor) -> torch.Tensor:
     return g.permute(*range(g.dim() - 3), -2, -1, -3)
 
 
+_T = TypeVar("_T")
+
+
+class classproperty(Generic[_T]):
+    """A read-only property computed from the class, so ``Delta.has_parallel`` and ``rule.has_parallel`` are one
+    definition (the registry's ``RuleSpec`` reads it from the class)."""
+
+    def __init__(self, fget: Callable[[Any], _T]):
+        self.fget = fget
+        self.__doc__ = fget.__doc__
+
+    def __get__(self, obj: Any, cls: type | None = None) -> _T:
+        return self.fget(cls if cls is not None else type(obj))
+
+
 @dataclass(frozen=True)
 class Prepared:
     """Checked, broadcast and featured inputs of one call."""
@@ -112,22 +133,47 @@ class Rule:
             seed=int(hparams["seed"]),
         )
         self.scale = float(hparams["scale"])
+        self._fixed_gate: float | None = None  # set by ``with_gate``
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hparams.items())
-        return f"make_rule({self.name!r}, {args})"
+        fixed = "" if self._fixed_gate is None else f".with_gate({self._fixed_gate!r})"
+        return f"make_rule({self.name!r}, {args}){fixed}"
 
     # ------------------------------------------------------------------ hooks
-    @property
-    def has_parallel(self) -> bool:
-        return type(self)._parallel is not Rule._parallel
+    @classproperty
+    def has_parallel(cls) -> bool:
+        """Whether the rule has a parallel (attention) form, and with it a chunked one."""
+        return cls._parallel is not Rule._parallel
 
     def default_beta(self) -> float:
         return 1.0
 
     def default_gate(self) -> float | None:
-        """The gate used when none is passed (None: no decay)."""
+        """The gate used when none is passed: the constant of ``with_gate``, else the one the rule's
+        hyper-parameters fix (``_hparam_gate``), else None (no decay)."""
+        return self._fixed_gate if self._fixed_gate is not None else self._hparam_gate()
+
+    def _hparam_gate(self) -> float | None:
+        """The constant gate a hyper-parameter fixes (the registry marks it ``fixes_gate``); None: none does."""
         return None
+
+    def with_gate(self, gate: float) -> Rule:
+        """A copy of this rule whose gate, where none is passed at run time, is the constant ``gate`` in [0, 1]
+        (e.g. a capacity sweep of a rule whose gate is otherwise data-dependent)."""
+        if self.gate_kind is None:
+            raise ValueError(self._no_gate_message())
+        if isinstance(gate, bool) or not isinstance(gate, (int, float)) or not 0.0 <= float(gate) <= 1.0:
+            raise ValueError(f"a constant gate must be a number in [0, 1] (1 keeps everything), got {gate!r}")
+        new = copy.copy(self)
+        new._fixed_gate = float(gate)
+        return new
+
+    def _no_gate_message(self) -> str:
+        from ..registry import RULES  # the registry imports the rules: look it up when needed
+
+        gated = ", ".join(n for n, s in RULES.items() if s.gate_kind is not None)
+        return f"rule {self.name!r} takes no gate; rules with a gate: {gated}"
 
     def _fresh_state(self, W0: torch.Tensor) -> State:
         return {"W": W0}
@@ -226,7 +272,7 @@ class Rule:
             if gate is None:
                 return None
         if self.gate_kind is None:
-            raise ValueError(f"rule {self.name!r} takes no gate; rules with a gate: decay, gated, gla, gated_delta, delta_product, titans")
+            raise ValueError(self._no_gate_message())
         t = as_tensor(gate, "gate").to(dtype=dtype, device=device)
         check_finite(t, "gate")
         if bool(((t < 0) | (t > 1)).any()):

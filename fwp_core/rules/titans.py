@@ -23,7 +23,7 @@ class Titans(Rule):
     def default_beta(self) -> float:
         return float(self.hparams["lr"])
 
-    def default_gate(self) -> float:
+    def _hparam_gate(self) -> float:
         return 1.0 - float(self.hparams["forget"])
 
     def _fresh_state(self, W0: torch.Tensor) -> State:

@@ -10,7 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app.lab import FORMS_RULES
+from app.lab import forms_rule_names
 from fwp_core.sequences import random_episode
 from tests.helpers import decode, figure_specs, no_errors, open_page, trace_named
 
@@ -32,26 +32,30 @@ def diffs(at: AppTest) -> dict[str, float]:
     return {m.label.split(": ")[1]: float(m.value) for m in at.metric if m.label.startswith("max |difference|")}
 
 
-def test_all_five_rules_are_registered() -> None:
-    assert set(FORMS_RULES) <= set(fwp_core.rule_names(parallel=True))
+def test_forms_shows_every_rule_with_a_parallel_form() -> None:
+    """Derived from the registry: every rule with a parallel form that writes one key per token."""
+    names = forms_rule_names()
+    assert names == [n for n in fwp_core.rule_names(parallel=True) if not fwp_core.get_spec(n).substeps]
+    assert {"hebbian", "decay", "gated", "delta", "gated_delta"} <= set(names)
 
 
-@pytest.mark.parametrize("rule", FORMS_RULES)
+@pytest.mark.parametrize("rule", forms_rule_names())
 def test_three_forms_agree(rule: str) -> None:
     at = forms(forms_rule=rule, forms_T="12", forms_beta="0.7")
     no_errors(at)
     d = diffs(at)
     assert set(d) == {"recurrent vs parallel", "recurrent vs chunked", "parallel vs chunked"}
-    assert max(d.values()) < 1e-12
     out = chart(at, "forms_outputs")
     rec = decode(trace_named(out, "recurrent")["z"])
+    scale = max(1.0, float(np.abs(rec).max()))  # float64 rounding is relative (RLS's outputs reach ~10)
+    assert max(d.values()) < 1e-12 * scale
     # the recurrent panel holds the core's own recurrence (float64, unit keys for delta rules)
     if rule in ("hebbian", "delta"):
         ep = random_episode(12, 8, 8, 0, dtype=torch.float64)
         y = fwp_core.make_rule(rule).run(ep.q, ep.k, ep.v, beta=0.7).outputs.numpy()
         np.testing.assert_allclose(rec, y, atol=1e-12)
     for name in ("parallel", "chunked"):
-        np.testing.assert_allclose(decode(trace_named(out, name)["z"]), rec, atol=1e-12)
+        np.testing.assert_allclose(decode(trace_named(out, name)["z"]), rec, atol=1e-12 * scale)
     chunks = chart(at, "forms_chunks")
     bar = chunks["data"][0]
     assert [int(c) for c in bar["x"]] == list(range(1, 13))  # every chunk size 1..T
@@ -123,4 +127,4 @@ def test_edge_and_bad_input() -> None:
     assert max(diffs(at).values()) < 1e-12
     at = forms(forms_rule="titans")
     assert not at.exception
-    assert any("forms_rule" in w.value for w in at.warning)  # not one of the five: reported, default used
+    assert any("forms_rule" in w.value for w in at.warning)  # no parallel form: reported, default used
