@@ -53,7 +53,7 @@ class Claim:
 def _pretrained_scores() -> dict[str, float]:
     from fwp_core.programmer import get_task, pretrain
 
-    return {f"{e.task}/{e.rule}/beta{e.beta_max:g}": pretrain.recorded_scores(e)[get_task(e.task).eval_length]
+    return {f"{e.task}/{e.kind}/{e.rule}/beta{e.beta_max:g}": pretrain.recorded_scores(e)[get_task(e.task).eval_length]
             for e in pretrain.SHIPPED}
 
 
@@ -77,10 +77,10 @@ STATIC: tuple[Claim, ...] = (
            _c("cap_hebbian_at_dk", between=(0.85, 1.15))),
           page="capacity", params=tuple(sorted(_LESSON2_CAPACITY.items()))),
     Claim("programmer page, the shipped programmers (what each is shipped to show)",
-          "β ∈ (0, 2) tracks parity, β ∈ (0, 1) loses it; one delta step per token cannot count mod 3 in one layer, two "
-          "generalised Householder factors per token (delta_product) can.",
-          (_c("parity/delta/beta2", above=0.99), _c("parity/delta/beta1", below=0.6),
-           _c("modular_count/delta/beta2", below=0.5), _c("modular_count/delta_product/beta2", above=0.99)),
+          "A linear programmer with β ∈ (0, 2) tracks parity, with β ∈ (0, 1) it loses it; one delta step per token cannot "
+          "count mod 3 in one layer, two generalised Householder factors per token (delta_product) can.",
+          (_c("parity/linear/delta/beta2", above=0.99), _c("parity/linear/delta/beta1", below=0.6),
+           _c("modular_count/linear/delta/beta2", below=0.5), _c("modular_count/linear/delta_product/beta2", above=0.99)),
           values=_pretrained_scores),
 )
 

@@ -2,6 +2,7 @@
 
     python -m fwp_core.programmer.pretrain            # retrain every entry of SHIPPED, rewrite the files
     python -m fwp_core.programmer.pretrain --check    # retrain, compare with the recorded scores, write nothing
+    python -m fwp_core.programmer.pretrain --missing  # train only the entries the manifest lacks, keep the rest
 
 Each entry of ``SHIPPED`` is trained by ``train`` with the task's default steps and seed 0 (deterministic:
 local generators only), saved weights-only with ``save`` (read back with ``torch.load(weights_only=True)``)
@@ -68,7 +69,13 @@ SHIPPED: tuple[Entry, ...] = (
     Entry("modular_count", "delta_product", "linear", 2.0, "two generalised Householder factors per token count mod 3"),
     Entry("associative_recall", "delta", "linear", 2.0, "recall of key→value pairs written in context"),
     Entry("regression", "delta", "linear", 2.0, "in-context linear regression against least squares"),
+    Entry("parity", "delta", "recurrent", 2.0, "expressivity: the slow net also sees its last output"),
+    Entry("parity", "delta", "self_referential", 2.0, "expressivity: one matrix that programmes itself"),
+    Entry("modular_count", "delta", "recurrent", 2.0, "expressivity: recurrence in the slow net"),
+    Entry("modular_count", "delta", "self_referential", 2.0, "expressivity: a self-referential weight matrix"),
 )
+EXPRESSIVITY_TASKS = ("parity", "modular_count")
+"""The tasks the Programmer page compares programmer kinds on (every kind of each is shipped)."""
 
 
 def _record(entry: Entry, result: TrainResult) -> dict[str, Any]:
@@ -124,14 +131,35 @@ def recorded_scores(entry: Entry) -> dict[int, float]:
     return {int(L): float(s) for L, s in manifest()[entry.file]["scores"].items()}
 
 
+def expressivity(task: str) -> list[dict[str, Any]]:
+    """The shipped programmers of ``task`` with β ∈ (0, 2), one row per kind and rule: scores at the training and
+    the test length (measured now, on EVAL_N fresh sequences), the recorded training time, and whether the fast
+    net runs over all tokens at once (a linear programmer with a rule that has a parallel form) or must go token
+    by token (a recurrent or self-referential programmer: each token's k, v, q depend on the step before)."""
+    spec = get_task(task)
+    rows = []
+    for e in SHIPPED:
+        if e.task != task or e.beta_max != 2.0 or e.file not in manifest():
+            continue
+        res = _load(e)
+        rows.append({
+            "kind": e.kind, "rule": e.rule,
+            f"{spec.metric_name} at length {spec.train_lengths[1]}": evaluate(res.model, task, length=spec.train_lengths[1], n=EVAL_N),
+            f"{spec.metric_name} at length {spec.eval_length}": evaluate(res.model, task, length=spec.eval_length, n=EVAL_N),
+            "training time (s)": float(manifest()[e.file]["seconds"]),
+            "all tokens at once": bool(res.model.uses_parallel),
+        })
+    return rows
+
+
 def markdown_table() -> str:
     """The README's table of shipped programmers, from the manifest (a test keeps the README in sync)."""
-    rows = ["| task (test length) | rule | β range | score | training time |", "|---|---|---|---:|---:|"]
+    rows = ["| task (test length) | programmer | rule | β range | score | training time |", "|---|---|---|---|---:|---:|"]
     for e in SHIPPED:
         rec, spec = manifest()[e.file], get_task(e.task)
         score = recorded_scores(e)[spec.eval_length]
         name = "accuracy" if rec["metric_name"] == "accuracy" else rec["metric_name"]
-        rows.append(f"| {spec.title} ({spec.eval_length}) | {e.rule} | (0, {e.beta_max:g}) | {name} {score:.3f} | "
+        rows.append(f"| {spec.title} ({spec.eval_length}) | {e.kind} | {e.rule} | (0, {e.beta_max:g}) | {name} {score:.3f} | "
                     f"{rec['seconds']:.1f} s |")
     return "\n".join(rows)
 
@@ -139,9 +167,13 @@ def markdown_table() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fwp_core.programmer.pretrain", description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="retrain and compare with the recorded scores; write nothing")
+    ap.add_argument("--missing", action="store_true", help="train only the entries the manifest lacks; keep the others")
     args = ap.parse_args(argv)
     records, failures = [], 0
     for entry in SHIPPED:
+        if args.missing and entry.file in manifest():
+            records.append(manifest()[entry.file])
+            continue
         result = train_entry(entry)
         rec = _record(entry, result)
         line = f"{entry.file}: {result.seconds:.1f} s, " + ", ".join(f"{rec['metric_name']} at {L} = {s:.4f}" for L, s in rec["scores"].items())

@@ -33,10 +33,12 @@ def test_shipped_file_is_weights_only_and_scores_as_recorded(entry: pretrain.Ent
 
 def test_what_the_shipped_programmers_show() -> None:
     """The facts the page's choice of shipped programmers rests on, read from the recorded scores."""
-    score = {(e.task, e.rule, e.beta_max): pretrain.recorded_scores(e)[prog.get_task(e.task).eval_length]
+    score = {(e.task, e.kind, e.rule, e.beta_max): pretrain.recorded_scores(e)[prog.get_task(e.task).eval_length]
              for e in pretrain.SHIPPED}
-    assert score[("parity", "delta", 2.0)] > 0.99 and score[("parity", "delta", 1.0)] < 0.6
-    assert score[("modular_count", "delta_product", 2.0)] > 0.99 and score[("modular_count", "delta", 2.0)] < 0.5
+    assert len(score) == len(pretrain.SHIPPED)
+    assert score[("parity", "linear", "delta", 2.0)] > 0.99 and score[("parity", "linear", "delta", 1.0)] < 0.6
+    assert score[("modular_count", "linear", "delta_product", 2.0)] > 0.99
+    assert score[("modular_count", "linear", "delta", 2.0)] < 0.5
 
 
 def test_retraining_the_default_programmer_reproduces_its_recorded_accuracy() -> None:
