@@ -29,7 +29,10 @@ def test_every_lesson_file_validates(path: Path) -> None:
     lesson = lessons.load_lesson(path)
     assert lesson.id == path.stem
     for step in lesson.steps:
-        lessons.fill(step.text, {n: 0.0 for n, _ in lessons.placeholders(step.text)})
+        names = lessons.placeholder_names(step.text)
+        filled = lessons.fill(step.text, {n: 0.5 for n in names})
+        assert not lessons.placeholders(filled), (lesson.id, step.title)  # every placeholder names a known quantity
+        assert filled.count("0.500") >= len(names)
 
 
 @pytest.mark.parametrize(("patch", "message"), [
