@@ -41,13 +41,17 @@ def placeholder_names(text: str) -> set[str]:
 
 
 def fmt(x: float, spec: str = "") -> str:
+    """A quantity as a lesson text shows it: integers as such, rounding noise below 1e-6 as '≈ 0 (size)', small or
+    large numbers in scientific notation, the rest with three decimals."""
     if spec:
         return format(x, spec[1:])
     if not math.isfinite(x):
         return "—"
     if x == int(x) and abs(x) < 1e6:
         return str(int(x))
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e4):
+    if abs(x) < 1e-6:  # rounding noise (a chart draws it as 0): say so, and keep its size
+        return f"≈ 0 ({x:.0e})"
+    if abs(x) < 1e-3 or abs(x) >= 1e4:
         return f"{x:.1e}"
     return f"{x:.3f}"
 
