@@ -67,8 +67,8 @@ def programme_figure(tokens: Sequence[str], k: np.ndarray, v: np.ndarray, q: np.
 
 
 def eigen_timeline_figure(series: dict[str, np.ndarray], tokens: Sequence[str]) -> go.Figure:
-    """The smallest real eigenvalue of each step's transition, per programmer: below 0 the step flips part
-    of the memory (a reflection), which is what tracking parity needs."""
+    """The smallest real eigenvalue of each step's transition, per programmer, over the input tokens: below 0 the
+    step flips part of the memory (fully at −1), which is what tracking parity needs."""
     traces = []
     for i, (name, ev) in enumerate(series.items()):
         ev = np.asarray(ev, dtype=float)
@@ -77,7 +77,12 @@ def eigen_timeline_figure(series: dict[str, np.ndarray], tokens: Sequence[str]) 
         traces.append(dict(type="scatter", x=x[ok], y=ev[ok], mode="lines+markers" if len(ev) <= 80 else "lines", name=name,
                            line=dict(color=RULE_COLORS[i % len(RULE_COLORS)]),
                            hovertemplate=f"{name}: step %{{x}}, min Re λ = %{{y:.3f}}<extra></extra>"))
+    n = max((len(ev) for ev in series.values()), default=0)
+    labels = [str(tok) for tok in list(tokens)[:n]]
+    xaxis = dict(title=dict(text="input token"))
+    if len(labels) == n and n <= 80:  # the bits themselves on the axis (BOS first), so a flip can be read off a 1
+        xaxis.update(tickmode="array", tickvals=list(range(1, n + 1)), ticktext=labels)
     layout = dict(height=300, margin=dict(l=50, r=20, t=30, b=40), font=FONT, legend=dict(orientation="h", y=-0.25),
-                  xaxis=dict(title=dict(text="token t")), yaxis=dict(title=dict(text="smallest Re λ of the step"), range=[-1.1, 1.1]),
+                  xaxis=xaxis, yaxis=dict(title=dict(text="smallest Re λ of the step"), range=[-1.1, 1.1]),
                   shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=0, y1=0, line=dict(color="#999", dash="dot"))])
     return _figure(traces, layout)

@@ -88,3 +88,15 @@ def test_bad_bits_give_an_error_not_an_exception() -> None:
     at.button(key="prog_train").click().run()
     assert not at.exception
     assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_parity_eigenvalue_timeline_is_labelled_by_the_bits() -> None:
+    at = page(prog_bits="0110")
+    no_errors(at)
+    from tests.helpers import chart
+
+    spec = chart(at, "prog_eigs")
+    assert spec["layout"]["xaxis"]["ticktext"] == ["BOS", "0", "1", "1", "0"]
+    text = next(c.value for c in at.caption if c.value.startswith("The smallest eigenvalue"))
+    low = decode(trace_named(spec, "β ∈ (0, 2)")["y"])
+    assert f"negative on {int((low < 0).sum())} of {low.size} tokens" in text  # the caption counts what the chart shows
