@@ -27,6 +27,17 @@ def example() -> dict:
                 crosstalk=float(np.linalg.norm(read.numpy() - v[2].numpy())))
 
 
+def diagram(dark: bool) -> str:
+    """The programmer → fast weights picture in DOT, on a transparent background in the app's light or dark ink."""
+    ink, fills = ("#fafafa", ("#5b4636", "#2e4a62", "#6e3631")) if dark else ("#31333f", ("#fdf2e9", "#eaf2f8", "#fadbd8"))
+    return f"""digraph {{ bgcolor="transparent"; rankdir=TB; nodesep=0.3; ranksep=0.25;
+        node [shape=box, style="rounded,filled", fillcolor="{fills[0]}", fontname="sans-serif", fontcolor="{ink}", color="{ink}"];
+        edge [color="{ink}"];
+        x [label="token x_t"]; P [label="programmer\\n(slow weights, trained)"]; kv [label="k_t, v_t, q_t, β_t", fillcolor="{fills[1]}"];
+        W [label="fast weights W_t\\nW_t = W_{{t-1}} + β_t v_t k_tᵀ", fillcolor="{fills[2]}"]; y [label="y_t = W_t q_t"];
+        x -> P -> kv -> W -> y; }}"""
+
+
 st.title("Fast weight programmers")
 st.markdown(
     "A **fast weight programmer** (FWP) is two networks. A slow network, the *programmer*, reads each token and "
@@ -38,13 +49,7 @@ st.markdown(
 left, right = st.columns([0.42, 0.58], gap="large")
 with left:
     st.subheader("The programmer writes, the fast net reads")
-    st.graphviz_chart(
-        """digraph { rankdir=TB; nodesep=0.3; ranksep=0.25; node [shape=box, style="rounded,filled", fillcolor="#fdf2e9", fontname="sans-serif"];
-        x [label="token x_t"]; P [label="programmer\\n(slow weights, trained)"]; kv [label="k_t, v_t, q_t, β_t", fillcolor="#eaf2f8"];
-        W [label="fast weights W_t\\nW_t = W_{t-1} + β_t v_t k_tᵀ", fillcolor="#fadbd8"]; y [label="y_t = W_t q_t"];
-        x -> P -> kv -> W -> y; }""",
-        width="stretch",
-    )
+    st.graphviz_chart(diagram(st.context.theme.type == "dark"), width="stretch")
     caption("The slow net is trained by gradient descent; the fast weights change at every token, as the slow net says.")
 with right:
     st.subheader("A live example: six writes, one read")

@@ -315,3 +315,15 @@ def test_playback_advances_by_elapsed_time_and_stops_at_the_end() -> None:
     assert session["t"] == 10 and session["playing"] is False and session["_play_tick"] is None
     state.advance_playback(session, 10, 4.0, now=110.0)  # Play again at the end starts over
     assert session["t"] == 1
+
+
+def test_home_diagram_follows_the_theme_on_a_transparent_background() -> None:
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parents[2] / "pages" / "home.py").read_text()
+    ns: dict = {}
+    exec(src[src.index("def diagram"):src.index('st.title("Fast weight programmers")')], ns)  # the page's own function
+    light, dark = ns["diagram"](False), ns["diagram"](True)
+    for dot in (light, dark):
+        assert 'bgcolor="transparent"' in dot
+    assert 'fontcolor="#fafafa"' in dark and 'fontcolor="#31333f"' in light
