@@ -76,6 +76,29 @@ PRESETS: dict[str, Preset] = {
         claims=({"quantity": "min_eig_1", "above": 0.0}, {"quantity": "min_eig_2", "below": 0.0},
                 {"quantity": "recall_2", "above": "recall_1"}),
     ),
+    "local_objective": Preset(
+        "Delta vs longhorn · β = 2.5",
+        "Two steps on the same local objective at a large β: explicit and implicit.",
+        "Both rules write with β = 2.5 and unit keys, and both step on the same local objective, the fit of the new "
+        "pair ℓ_t(W) = ½‖Wφ(k_t) − v_t‖² (the table under the weights shows it before and after each write). The delta "
+        "rule takes an explicit gradient step: it multiplies the pair's error v_t − Wφ(k_t) by 1 − β = −1.5, so its "
+        "write raises its own objective — at t = **{cmp_step}** from **{local_before_1}** to **{local_after_1}** "
+        "(×**{local_ratio_1}** = (1 − β)²), and so on **{local_ups_1}** of its **{cmp_step}** writes; its memory grows to "
+        "‖W_t‖ = **{weights_norm_1}**. Longhorn takes the implicit step, the gradient at the new memory (step size "
+        "β/(1 + β‖φ(k)‖²)): it divides the error by 1 + β, so ℓ_t falls from **{local_before_2}** to "
+        "**{local_after_2}** (×**{local_ratio_2}** = 1/(1 + β)²), it rises on **{local_ups_2}** of its "
+        "writes — never, at any β — and its memory stays at ‖W_t‖ = **{weights_norm_2}**. (The delta rule lowers ℓ_t for "
+        "β < 2, overshooting past the fit above 1, and leaves it unchanged at β = 2.)",
+        lab.CompareConfig(slots=(slot("delta", beta=2.5), slot("longhorn", beta=2.5, normalize="l2")),
+                          sequence="random", T=32, d_k=8, d_v=8),
+        claims=({"quantity": "local_after_1", "above": "local_before_1"},
+                {"quantity": "local_ratio_1", "between": (2.2499, 2.2501)},
+                {"quantity": "local_up_frac_1", "between": (1.0, 1.0)},
+                {"quantity": "local_after_2", "below": "local_before_2"},
+                {"quantity": "local_ratio_2", "between": (1 / 3.5**2 - 1e-4, 1 / 3.5**2 + 1e-4)},
+                {"quantity": "local_up_frac_2", "between": (0.0, 0.0)},
+                {"quantity": "weights_norm_1", "above": "weights_norm_2"}),
+    ),
 }
 DEFAULT = PRESETS["overwrite"].cfg
 

@@ -105,6 +105,46 @@ def run_inputs(cfg: ExplorerConfig, ep: Episode, rule: fwp_core.Rule) -> dict[st
 
 
 @dataclass(frozen=True)
+class LocalLosses:
+    """The local objective around every write: ``before[t−1]`` = ℓ_t(W_{t−1}), ``after[t−1]`` = ℓ_t(W_t) for t = 1..T
+    (``Rule.local_losses``; float64, NaN from a divergence on)."""
+
+    before: np.ndarray  # (T,)
+    after: np.ndarray  # (T,)
+
+    def raised(self) -> np.ndarray:
+        """(T,) bool: the write raised ℓ_t, by more than the float32 rounding of the stored W_t."""
+        tol = 1e-6 * (np.abs(self.before) + np.abs(self.after)) + 1e-9
+        return self.after - self.before > tol
+
+    def raised_fraction(self, t: int) -> float:
+        """The share of the finite steps s ≤ t whose write raised ℓ_s (NaN where there is none)."""
+        ok = np.isfinite(self.before[:t]) & np.isfinite(self.after[:t])
+        return float(self.raised()[:t][ok].mean()) if ok.any() else float("nan")
+
+
+def local_losses_of(rule: fwp_core.Rule, trace: fwp_core.Trace) -> LocalLosses | None:
+    """ℓ_t before and after each write of a single-sequence trace, or None where the rule's registry entry names no
+    objective (``RuleSpec.objective``)."""
+    if fwp_core.get_spec(trace.rule).objective is None:
+        return None
+    with torch.no_grad():
+        before, after = rule.local_losses(trace)
+    return LocalLosses(before=before.cpu().numpy(), after=after.cpu().numpy())
+
+
+@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
+def local_losses(cfg: ExplorerConfig) -> LocalLosses | None:
+    """``local_losses_of`` for the configuration's run (the Compare page's rules: the same inputs as
+    ``lab.compare_result``), without the Explorer's parallel form and figures."""
+    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
+    inputs = run_inputs(cfg, build_episode(cfg), rule)
+    with torch.no_grad():
+        trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
+    return local_losses_of(rule, trace)
+
+
+@dataclass(frozen=True)
 class ExplorerResult:
     """What the Explorer page draws; tensors are on the CPU."""
 
@@ -116,6 +156,7 @@ class ExplorerResult:
     zmax: float  # one colour range for the weights figure over all valid steps
     T: int
     panels: dict[str, Any]  # the attention view's matrices and labels (see attention_panels)
+    local: LocalLosses | None = None  # ℓ_t(W_{t−1}) and ℓ_t(W_t) at every step; None: the rule names no objective
 
     @property
     def valid(self) -> int:
@@ -149,7 +190,7 @@ def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None
     return ExplorerResult(
         cfg=cfg, tokens=ep.tokens, trace=trace, form=form,
         parallel_outputs=None if form is None else form.outputs.numpy(), zmax=zmax, T=ep.T,
-        panels=attention_panels(trace, form, cfg.rule),
+        panels=attention_panels(trace, form, cfg.rule), local=local_losses_of(rule, trace),
     )
 
 

@@ -80,6 +80,28 @@ COMMON: tuple[HParam, ...] = (
 
 
 @dataclass(frozen=True)
+class Objective:
+    """The local objective a rule's step works on: "stay close to the old state" against "fit the new pair".
+
+    ``loss`` / ``loss_latex`` is the per-token fit term ℓ_t(W) (``Rule.local_loss``), ``kind`` the kind of step the
+    write takes on it and ``step_latex`` that step as an equation (tests/core/test_local_objectives.py checks each)."""
+
+    loss: str  # ℓ_t(W) in plain text, for tables
+    loss_latex: str  # ℓ_t(W) in LaTeX
+    kind: str  # the kind of step, a few words
+    step_latex: str  # the write as a step on ℓ_t, in LaTeX
+
+
+_HEBB = r"\ell_t(W) = -\langle W\phi(k_t),\, v_t\rangle"
+_SQ = r"\ell_t(W) = \tfrac12\|W\phi(k_t) - v_t\|^2"
+_GRAD = r"W_t = W_{t-1} - \beta_t \nabla\ell_t(W_{t-1})"
+
+
+def _proximal(old: str) -> str:
+    return rf"W_t = \arg\min_W\, \tfrac12\|W - {old}\|_F^2 + \beta_t\, \ell_t(W)"
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     """Everything the project knows about one rule."""
 
@@ -96,6 +118,17 @@ class RuleSpec:
     step_symbol: str = "β"  # delta family: the per-token step the correction (I + L)⁻¹ diag(·) folds in
     step_help: str = ""  # what ``step_symbol`` stands for where it is not β
     chunk_latex: str | None = None  # the chunkwise form, where the family's generic one (``chunked_latex``) is not it
+    objective: Objective | None = None  # the local objective the step works on (``Rule.local_loss``); None: none named
+
+    @property
+    def objective_latex(self) -> str | None:
+        """ℓ_t(W), the fit term the step works on, in LaTeX (None where the entry names none)."""
+        return None if self.objective is None else self.objective.loss_latex
+
+    @property
+    def step_kind(self) -> str | None:
+        """The kind of step the write takes on ℓ_t, a few words (None where the entry names no objective)."""
+        return None if self.objective is None else self.objective.kind
 
     @property
     def has_parallel(self) -> bool:
@@ -158,6 +191,7 @@ RULES: dict[str, RuleSpec] = {
             "hebbian", Hebbian, "Hebbian (additive)", "the vanilla FWP is unnormalised linear attention",
             r"W_t = W_{t-1} + \beta_t\, v_t \phi(k_t)^\top",
             r"Y = (QK^\top \odot M)\,\mathrm{diag}(\beta)\,V",
+            objective=Objective("−⟨Wφ(k_t), v_t⟩", _HEBB, "explicit gradient step", _GRAD),
         ),
         RuleSpec(
             "linear_attention", LinearAttention, "Linear attention (normalised)", "the normalised linear transformer",
@@ -169,45 +203,59 @@ RULES: dict[str, RuleSpec] = {
             chunk_latex=r"\text{chunk } c\text{: } Y_c = \frac{Q_c S^\top + (Q_c K_c^\top \odot M)\,\mathrm{diag}(\beta_c) V_c}"
                         r"{Q_c z + (Q_c K_c^\top \odot M)\,\beta_c + \varepsilon},\; S \leftarrow S + V_c^\top \mathrm{diag}(\beta_c) K_c,\; "
                         r"z \leftarrow z + K_c^\top \beta_c",
+            objective=Objective("−⟨Wφ(k_t), v_t⟩ (W before normalising)", _HEBB, "explicit gradient step (on W)", _GRAD),
         ),
         RuleSpec(
             "decay", Decay, "Decay (constant γ)", "fixed forgetting (RetNet)",
             r"W_t = \gamma\, W_{t-1} + \beta_t v_t \phi(k_t)^\top",
             r"A_{ts} = \gamma^{t-s} \beta_s\, q_t \cdot k_s",
             hparams=(_GAMMA,),
+            objective=Objective("−⟨Wφ(k_t), v_t⟩", _HEBB, "proximal step from γW_{t−1}", _proximal(r"\gamma W_{t-1}")),
         ),
         RuleSpec(
             "gated", Gated, "Gated (scalar α_t)", "selective forgetting (Mamba2, mLSTM without normaliser)",
             r"W_t = \alpha_t W_{t-1} + \beta_t v_t \phi(k_t)^\top",
             r"A_{ts} = \Big(\prod_{r=s+1}^{t} \alpha_r\Big) \beta_s\, q_t \cdot k_s",
+            objective=Objective("−⟨Wφ(k_t), v_t⟩", _HEBB, "proximal step from α_tW_{t−1}", _proximal(r"\alpha_t W_{t-1}")),
         ),
         RuleSpec(
             "gla", GLA, "Gated linear attention (per channel)", "per-channel forgetting (GLA)",
             r"W_t = W_{t-1}\,\mathrm{diag}(a_t) + \beta_t v_t \phi(k_t)^\top",
             r"A_{ts} = \beta_s \sum_j q_{tj} k_{sj} \prod_{r=s+1}^{t} a_{rj}",
+            objective=Objective("−⟨Wφ(k_t), v_t⟩", _HEBB, "proximal step, per-channel decay a_t",
+                                _proximal(r"W_{t-1}\mathrm{diag}(a_t)")),
         ),
         RuleSpec(
             "delta", Delta, "Delta rule (DeltaNet)", "error-correcting writes: one SGD step on ½‖W k_t − v_t‖²",
             r"W_t = W_{t-1} + \beta_t \big(v_t - W_{t-1}\phi(k_t)\big)\phi(k_t)^\top",
             r"U = (I + \mathrm{tril}_{-1}(\mathrm{diag}(\beta) K K^\top))^{-1}\mathrm{diag}(\beta) V,\; Y = (QK^\top \odot M)\,U",
+            objective=Objective("½‖Wφ(k_t) − v_t‖²", _SQ, "explicit gradient step", _GRAD),
             defaults={"normalize": "l2"}, family="delta",
         ),
         RuleSpec(
             "gated_delta", GatedDelta, "Gated delta rule", "forgetting and correcting together (Gated DeltaNet)",
             r"W_t = \alpha_t W_{t-1} + \beta_t \big(v_t - \alpha_t W_{t-1}\phi(k_t)\big)\phi(k_t)^\top",
             r"U = (I + \mathrm{tril}_{-1}(\mathrm{diag}(\beta)(KK^\top \odot \Gamma)))^{-1}\mathrm{diag}(\beta)V,\; Y = (QK^\top \odot \Gamma \odot M)\,U",
+            objective=Objective("½‖Wφ(k_t) − v_t‖²", _SQ, "explicit gradient step from α_tW_{t−1}",
+                                r"W_t = \alpha_t W_{t-1} - \beta_t \nabla\ell_t(\alpha_t W_{t-1})"),
             defaults={"normalize": "l2"}, family="delta",
         ),
         RuleSpec(
             "delta_product", DeltaProduct, "DeltaProduct (n_h sub-steps)", "n_h generalised Householder factors per token (projections at β = 1, reflections at β = 2)",
             r"W_{t,j} = W_{t,j-1} + \beta_{t,j}\big(v_{t,j} - W_{t,j-1}\phi(k_{t,j})\big)\phi(k_{t,j})^\top,\; j = 1..n_h",
             r"\text{delta over the interleaved sub-steps, read every } n_h\text{-th output}",
+            objective=Objective(
+                "Σ_j ½‖Wφ(k_t,j) − v_t,j‖²", r"\ell_t(W) = \sum_{j=1}^{n_h} \ell_{t,j}(W),\; "
+                r"\ell_{t,j}(W) = \tfrac12\|W\phi(k_{t,j}) - v_{t,j}\|^2", "n_h explicit gradient steps, one per sub-step",
+                r"W_{t,j} = W_{t,j-1} - \beta_{t,j} \nabla\ell_{t,j}(W_{t,j-1}),\; W_{t,0} = \alpha_t W_{t-1},\; W_t = W_{t,n_h}"),
             defaults={"normalize": "l2"}, family="delta",
         ),
         RuleSpec(
             "longhorn", Longhorn, "Longhorn (implicit delta)", "the implicit (proximal) step; never overshoots",
             r"W_t = W_{t-1} + \varepsilon_t \big(v_t - W_{t-1}\phi(k_t)\big)\phi(k_t)^\top,\; \varepsilon_t = \frac{\beta_t}{1 + \beta_t \|\phi(k_t)\|^2}",
             r"\text{delta form with } \varepsilon_t \text{ in place of } \beta_t",
+            objective=Objective("½‖Wφ(k_t) − v_t‖²", _SQ, "implicit (proximal) gradient step",
+                                r"W_t = W_{t-1} - \beta_t \nabla\ell_t(W_t) = \arg\min_W\, \tfrac12\|W - W_{t-1}\|_F^2 + \beta_t\, \ell_t(W)"),
             family="delta", step_symbol="ε",
             step_help="ε_t = β_t/(1 + β_t‖φ(k_t)‖²), the implicit step this rule takes in place of β_t (in L too)",
         ),
@@ -216,6 +264,8 @@ RULES: dict[str, RuleSpec] = {
             r"P_t = P_{t-1} - \frac{\beta_t P_{t-1}k_t k_t^\top P_{t-1}}{1 + \beta_t k_t^\top P_{t-1} k_t},\; W_t = W_{t-1} + \beta_t (v_t - W_{t-1}k_t)(P_t k_t)^\top",
             r"W_t = \Big(\sum_{i\le t} \beta_i v_i k_i^\top\Big)\Big(\sum_{i\le t} \beta_i k_i k_i^\top + \lambda I\Big)^{-1}",
             hparams=(HParam("ridge", 1e-3, "float", 0.0, 1e6, low_open=True, help="ridge λ, P_0 = I/λ"),),
+            objective=Objective("½‖Wφ(k_t) − v_t‖²", _SQ, "exact minimiser over every pair so far",
+                                r"W_t = \arg\min_W\, \sum_{i \le t} \beta_i\, \ell_i(W) + \tfrac{\lambda}{2}\|W - W_0\|_F^2"),
             family="other",
             chunk_latex=r"\text{chunk } c\text{: } C_i = C + \sum_{j \le i} \beta_j k_j k_j^\top,\; S_i = S + \sum_{j \le i} \beta_j v_j k_j^\top,\; "
                         r"y_i = S_i C_i^{-1} q_i,\; (C, S) \leftarrow (C_C, S_C)",
@@ -224,6 +274,8 @@ RULES: dict[str, RuleSpec] = {
             "oja", Oja, "Oja's rule", "a self-normalising Hebbian rule from neuroscience",
             r"W_t = W_{t-1} + \beta_t\, v_t \big(\phi(k_t) - W_{t-1}^\top v_t\big)^\top",
             None, family="other",
+            objective=Objective("−⟨Wφ(k_t), v_t⟩", _HEBB, "Hebbian gradient step plus a normalising decay",
+                                r"W_t = W_{t-1} - \beta_t \nabla\ell_t(W_{t-1}) - \beta_t v_t v_t^\top W_{t-1}"),
         ),
         RuleSpec(
             "titans", Titans, "Titans (momentum + forgetting)", "surprise with momentum and forgetting",
@@ -235,6 +287,8 @@ RULES: dict[str, RuleSpec] = {
                 HParam("forget", 0.02, "float", 0.0, 1.0, help="forgetting α (a gate overrides 1 − α)", fixes_gate=True),
             ),
             defaults={"normalize": "l2"}, family="other",
+            objective=Objective("½‖Wφ(k_t) − v_t‖²", _SQ, "gradient step with momentum η and decay α",
+                                r"S_t = \eta S_{t-1} - \theta_t \nabla\ell_t(W_{t-1}),\; W_t = (1 - \alpha_t) W_{t-1} + S_t"),
         ),
     )
 }
@@ -264,6 +318,8 @@ def check_spec(spec: RuleSpec) -> RuleSpec:
         raise ValueError(f"{where}: {fixing[0]} fixes a gate, but {spec.cls.__name__} has no gate_kind")
     if bool(fixing) != (spec.cls._hparam_gate is not Rule._hparam_gate):
         raise ValueError(f"{where}: a hyper-parameter marked fixes_gate and {spec.cls.__name__}._hparam_gate go together")
+    if spec.objective is not None and not spec.cls.has_local_loss:
+        raise ValueError(f"{where}: the entry names an objective, but {spec.cls.__name__} has no local_loss")
     if spec.has_parallel != (spec.parallel_latex is not None):
         raise ValueError(f"{where}: parallel_latex must be given exactly when {spec.cls.__name__} has a parallel form")
     return spec

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, lab, lessons, state, widgets
+from app import compute, figures, lab, lessons, state, widgets
 from app.compare_presets import DEFAULT, DEFAULT_RULES, PRESETS, preset_values
 from app.layout import caption, guarded
 from app.stepper import follow_url, play_settings, play_tick, step_controls
@@ -163,6 +163,26 @@ follow_url(SESSION, "cmp_t")
 dark = st.context.theme.type == "dark"  # the stepper's charts are self-styled (figures.page_spec), light or dark
 
 
+def _num(x: float) -> str:
+    return "diverged" if not np.isfinite(x) else f"{x:.4g}"
+
+
+def local_objective_table(t: int) -> pd.DataFrame | None:
+    """One row per compared rule that names a local objective (``RuleSpec.objective``): ℓ_t's form, the kind of step,
+    ℓ_t(W_{t−1}), ℓ_t(W_t) and the change at step t, live (``compute.local_losses``). None where no rule names one."""
+    rows = []
+    for run, slot in zip(res.runs, cfg.slots):
+        spec = fwp_core.get_spec(run.rule)
+        loc = None if spec.objective is None else compute.local_losses(cfg.explorer_config(slot))
+        if loc is None:
+            continue
+        before, after = float(loc.before[t - 1]), float(loc.after[t - 1])
+        rows.append({"rule": run.label, "ℓ_t(W)": spec.objective.loss, "step": spec.objective.kind,
+                     "ℓ_t(W_{t−1})": _num(before), "ℓ_t(W_t)": _num(after),
+                     "change": "diverged" if not np.isfinite(after - before) else f"{after - before:+.4g}"})
+    return pd.DataFrame(rows) if rows else None
+
+
 @st.fragment(run_every=1.0 / speed if playing else None)
 @guarded
 def stepper() -> None:
@@ -191,6 +211,13 @@ def stepper() -> None:
     for col, run in zip(m, res.runs):
         e = run.retrieval_error[t - 1]
         col.metric(f"{run.label}: retrieval error at t", "diverged" if not np.isfinite(e) else f"{float(e):.4f}")
+
+    local = local_objective_table(t)
+    if local is not None:
+        st.table(local, hide_index=True)
+        caption("Each write is one step on a local objective: ℓ_t(W) fits the new pair (k_t, v_t), the kind of step says "
+                "how the rule trades that against staying close to its old memory. Before: ℓ_t of the memory W_{t−1}; "
+                "after: of W_t; a positive change means the write made the fit of its own pair worse.")
 
     fig_e = figures.retrieval_error_figure(
         {run.label: run.retrieval_error[: run.valid] for run in res.runs}, t, T=T,

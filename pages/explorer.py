@@ -61,10 +61,22 @@ def _vec_tex(x: np.ndarray, n: int = 6) -> str:
     return r"\begin{bmatrix}" + r" & ".join(vals) + more + r"\end{bmatrix}"
 
 
+def _local_tex(t: int) -> str:
+    """Step t's local objective in numbers: ℓ_t(W_{t−1}) → ℓ_t(W_t)."""
+    before, after = res.local.before[t - 1], res.local.after[t - 1]
+    return rf"\ell_{{{t}}}(W_{{{t - 1}}}) = {before:.4g} \;\to\; \ell_{{{t}}}(W_{{{t}}}) = {after:.4g}"
+
+
 def _step_numbers(t: int, key: np.ndarray, value: np.ndarray, beta_t: np.ndarray, err: float, ev: np.ndarray | None) -> None:
-    """The rule's equation, then step t's quantities with their numbers."""
+    """The rule's equation and its local objective, then step t's quantities with their numbers."""
     i = t - 1
     st.latex(spec.step_latex)
+    if spec.objective is not None:
+        st.markdown(f"**Local objective** — the write is one step on the fit term ℓ_t: *{spec.objective.kind}*")
+        st.latex(spec.objective.loss_latex)
+        st.latex(spec.objective.step_latex)
+        if res.local is not None:
+            st.latex(_local_tex(t))
     st.latex(rf"\phi(k_{{{t}}}) = {_vec_tex(key)},\quad \|\phi(k_{{{t}}})\| = {np.linalg.norm(key):.4f},\quad \beta_{{{t}}} = {beta_t[0]:.4f}")
     read = spec.read_latex.replace("_{t-1}", f"_{{{t - 1}}}").replace("k_t", f"k_{{{t}}}")  # the rule's read at step t
     st.latex(rf"v_{{{t}}} = {_vec_tex(value)},\quad r_{{{t}}} = {read} = {_vec_tex(trace.retrieved[i].numpy())}")
@@ -128,7 +140,7 @@ def stepper() -> None:
     key = trace.token_keys[i].numpy()
     value = trace.token_values[i].numpy()
     err = float(trace.retrieval_error[i])
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3, *m4 = st.columns(3 if res.local is None else 4)
     m1.metric("retrieval error ‖v_t − r_t‖", f"{err:.4f}",
               help="r_t is the rule's own read of its memory with this key, before the write (its formula is in the equations).")
     m2.metric("‖W_t‖_F", f"{float(np.linalg.norm(trace.weights[t].numpy())):.4f}")
@@ -137,6 +149,12 @@ def stepper() -> None:
         m3.metric("max |y_t recurrent − y_t parallel|", f"{diff:.1e}")
     else:
         m3.metric("parallel form", "none", help="This rule's step is not linear in the old state's inputs; it has no attention form.")
+    if m4:  # the local objective the write steps on: ℓ_t(W_{t−1}) → ℓ_t(W_t)
+        before, after = float(res.local.before[i]), float(res.local.after[i])
+        m4[0].metric("local loss ℓ_t: before → after", f"{before:.4g} → {after:.4g}", delta=f"{after - before:+.3g}",
+                     delta_color="inverse",
+                     help=f"ℓ_t(W) = {spec.objective.loss}, the fit term of the new pair; the write's step on it: "
+                          f"{spec.objective.kind} (Equations view). Before: ℓ_t of the memory W_{{t−1}}; after: of W_t.")
 
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
     tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind=state.QP)

@@ -76,6 +76,12 @@ class ExplorerCtx:
         with torch.no_grad():
             return rule.read(state, torch.from_numpy(np.asarray(keys, dtype=float))).numpy()
 
+    def local(self) -> compute.LocalLosses:
+        """ℓ_t before and after every write (``ExplorerResult.local``); ValueError where the rule names no objective."""
+        if self.res.local is None:
+            raise ValueError(f"rule {self.res.cfg.rule!r} names no local objective")
+        return self.res.local
+
     def eig(self) -> np.ndarray:
         ev = compute.eigenvalues_at(self.res, self.t)
         return np.array([np.nan]) if ev is None else ev
@@ -101,6 +107,8 @@ quantity("eig_max_abs", E, "largest |eigenvalue| of step t's transition")(lambda
 quantity("step_now", E, "the step t")(lambda c: float(c.t))
 quantity("steps_total", E, "T")(lambda c: float(c.res.T))
 quantity("diverged_step", E, "the step where the run blew up (0: never)")(lambda c: float(c.res.trace.diverged_at or 0))
+quantity("local_before", E, "the local loss ℓ_t(W_{t−1}) before the write")(lambda c: float(c.local().before[c.i]))
+quantity("local_after", E, "the local loss ℓ_t(W_t) after the write")(lambda c: float(c.local().after[c.i]))
 quantity("mean_retrieval_error", E, "mean retrieval error over all steps")(
     lambda c: float(np.mean(c.res.trace.retrieval_error[: c.res.valid].numpy())))
 
@@ -187,6 +195,22 @@ class CompareCtx:
         err = err[part]
         return float(err.mean()) if err.size else 0.0
 
+    def local(self, i: int) -> compute.LocalLosses:
+        """Run i's local objective before and after every write (``compute.local_losses``, the page's own cache)."""
+        run = self.run(i)
+        cfg = self.res.cfg
+        loc = None if i > len(cfg.slots) else compute.local_losses(cfg.explorer_config(cfg.slots[i - 1]))
+        if loc is None:
+            raise ValueError(f"run {i} ({run.label}) names no local objective")
+        return loc
+
+    def weights_norm(self, i: int) -> float:
+        """‖W_t‖_F of run i at t (its last finite W where it diverged before t)."""
+        run = self.run(i)
+        if run.weights is None:
+            raise ValueError(f"run {i} ({run.label}) has no fixed-size memory W")
+        return float(np.linalg.norm(run.weights[min(self.t, run.valid)]))
+
     def quarter(self, i: int, newest: bool) -> slice:
         n = len(lab.recall_at(self.run(i), self.t)[1])
         q = max(1, n // 4)
@@ -214,6 +238,18 @@ for _i in range(1, 5):
     quantity(f"max_abs_eig_{_i}", "compare", f"max |λ| of run {_i}")(lambda c, i=_i: _metric(c, i, "max |λ|"))
     quantity(f"final_recall_{_i}", "compare", f"final recall error of run {_i}")(
         lambda c, i=_i: _metric(c, i, "final recall error (relative)"))
+    quantity(f"local_before_{_i}", "compare", f"run {_i}'s local loss ℓ_t(W_{{t−1}}) before its write at t")(
+        lambda c, i=_i: float(c.local(i).before[c.t - 1]))
+    quantity(f"local_after_{_i}", "compare", f"run {_i}'s local loss ℓ_t(W_t) after its write at t")(
+        lambda c, i=_i: float(c.local(i).after[c.t - 1]))
+    quantity(f"local_ratio_{_i}", "compare", f"run {_i}'s ℓ_t(W_t) / ℓ_t(W_{{t−1}}) at t")(
+        lambda c, i=_i: float(c.local(i).after[c.t - 1] / c.local(i).before[c.t - 1]))
+    quantity(f"local_up_frac_{_i}", "compare", f"the share of run {_i}'s writes up to t that raised their own ℓ")(
+        lambda c, i=_i: c.local(i).raised_fraction(c.t))
+    quantity(f"local_ups_{_i}", "compare", f"how many of run {_i}'s writes up to t raised their own ℓ")(
+        lambda c, i=_i: float(c.local(i).raised()[: c.t].sum()))
+    quantity(f"weights_norm_{_i}", "compare", f"‖W_t‖_F of run {_i} (its last finite W where it diverged)")(
+        lambda c, i=_i: c.weights_norm(i))
 quantity("cmp_step", "compare", "the step t")(lambda c: float(c.t))
 
 

@@ -6,6 +6,10 @@ linear_attention   as hebbian, z_t = z_{t-1} + β_t k_t,        y_t = W_t q_t / 
 decay              W_t = γ W_{t-1} + β_t v_t k_tᵀ               A_ts = γ^{t−s} β_s q_t·k_s
 gated              W_t = α_t W_{t-1} + β_t v_t k_tᵀ             A_ts = (Π_{r=s+1..t} α_r) β_s q_t·k_s
 gla                W_t = W_{t-1} diag(a_t) + β_t v_t k_tᵀ       A_ts = β_s Σ_j q_tj k_sj Π_{r=s+1..t} a_rj
+
+Local objective (``local_loss``): ℓ_t(W) = −⟨W k_t, v_t⟩, so that ∇ℓ_t = −v_t k_tᵀ. Hebbian and linear attention
+(on W, before normalising) take the explicit gradient step W_t = W_{t−1} − β_t ∇ℓ_t(W_{t−1}); decay, gated and gla
+the proximal step W_t = argmin_W ½‖W − α_t W_{t−1}‖² + β_t ℓ_t(W) (gla: W_{t−1} diag(a_t) in place of α_t W_{t−1}).
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ def mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def outer(v: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """v kᵀ: (..., a), (..., b) -> (..., a, b)."""
     return v.unsqueeze(-1) * k.unsqueeze(-2)
+
+
+def hebbian_fit(W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """ℓ(W) = −⟨W k, v⟩, the fit term of a Hebbian write (its gradient is −v kᵀ):
+    W (..., d_v, d_phi), k (..., d_phi), v (..., d_v) -> (...)."""
+    return -(mv(W, k) * v).sum(-1)
 
 
 def apply_gate(W: torch.Tensor, gate: torch.Tensor | None) -> torch.Tensor:
@@ -49,6 +59,11 @@ class Additive(Rule):
         r = self._read_token(state, k)  # (..., d_v) read before the write: W_{t-1} φ(k_t)
         W_new = apply_gate(W, gate) + beta.unsqueeze(-1).unsqueeze(-1) * outer(v, k)
         return {"W": W_new}, r, mv(W_new, q), {}
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """ℓ_t(W) = −⟨W φ(k_t), v_t⟩; the write is argmin_W ½‖W − α_t W_{t−1}‖² + β_t ℓ_t(W) (α ≡ 1: the plain
+        gradient step W_{t−1} − β_t ∇ℓ_t(W_{t−1}))."""
+        return hebbian_fit(W, k, v)
 
     def _parallel(self, p: Prepared) -> ParallelForm:
         scores = causal_scores(p.q, p.k)  # (..., T, T)
@@ -150,6 +165,10 @@ class LinearAttention(Rule):
         z_new = z + beta.unsqueeze(-1) * k  # (..., d_phi)
         den = (z_new * q).sum(-1, keepdim=True) + float(self.hparams["eps"])
         return {"W": W_new, "z": z_new}, r, mv(W_new, q) / den, {"z": z_new}
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """ℓ_t(W) = −⟨W φ(k_t), v_t⟩ on the unnormalised W: W_t = W_{t−1} − β_t ∇ℓ_t(W_{t−1})."""
+        return hebbian_fit(W, k, v)
 
     def read(self, state: State, phi_k: torch.Tensor) -> torch.Tensor:
         """The normalised read, like the output: r = W φ(k) / (zᵀ φ(k) + ε).

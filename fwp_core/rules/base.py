@@ -5,7 +5,9 @@ A concrete rule implements three hooks on *featured* inputs (φ already applied)
 * ``_step(state, q, k, v, beta, gate) -> (state, retrieved, output, aux)`` for one token;
 * ``_parallel(p) -> ParallelForm`` and ``_chunked(p, chunk_size, state) -> (outputs, state)`` where a
   parallel form exists;
-* ``transition(trace, t)``: the linear map the step applies to the old state, for eigenvalues.
+* ``transition(trace, t)``: the linear map the step applies to the old state, for eigenvalues;
+* ``local_loss(W, φ(k), v)``: the per-token fit term ℓ_t(W) the step works on (``local_losses(trace)`` gives
+  ℓ_t(W_{t−1}) and ℓ_t(W_t) for every step).
 
 Gates: ``gate_kind`` says whether the rule decays its memory by a gate; ``_hparam_gate`` is the constant gate a
 hyper-parameter fixes (decay's γ, Titans' 1 − α; the registry marks that hyper-parameter ``fixes_gate``), and
@@ -201,6 +203,31 @@ class Rule:
         ``"W"`` (..., T, d_v, d_phi) (linear_attention adds ``"z"`` (..., T, d_phi)). Index t − 1 is the
         memory after step t; a diverged element is NaN from its divergence on, like ``trace.weights``."""
         return {"W": trace.weights[..., 1:, :, :]}
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """The per-token fit term ℓ_t(W) whose step the rule takes (the registry's ``RuleSpec.objective`` names the
+        kind of step: explicit gradient, proximal, implicit, exact minimiser ...).
+
+        W: (..., d_v, d_phi); k: φ(k_t), already feature-mapped, (..., d_phi); v: (..., d_v); all broadcasting ->
+        (...). For a rule with sub-steps this is one sub-step's pair (``local_losses`` sums them per token).
+        """
+        raise NotImplementedError(f"rule {self.name!r} names no local objective")
+
+    @classproperty
+    def has_local_loss(cls) -> bool:
+        """Whether the rule names the local objective its step works on (``local_loss``)."""
+        return cls.local_loss is not Rule.local_loss
+
+    def local_losses(self, trace: Trace) -> tuple[torch.Tensor, torch.Tensor]:
+        """ℓ_t(W_{t−1}) and ℓ_t(W_t) for t = 1..T, each (..., T) in float64: how well the memory fits the pair it
+        writes, before and after the write. With sub-steps ℓ_t = Σ_j ℓ(W; φ(k_{t,j}), v_{t,j}). NaN from a
+        diverged element's divergence on (its weights are NaN there)."""
+        W = trace.weights.to(torch.float64)
+        k, v = trace.keys.to(torch.float64), trace.values.to(torch.float64)
+        before, after = W[..., :-1, :, :], W[..., 1:, :, :]
+        if self.substeps:  # (..., T, n_h, ·): every sub-step's pair against the token's W
+            return self.local_loss(before.unsqueeze(-3), k, v).sum(-1), self.local_loss(after.unsqueeze(-3), k, v).sum(-1)
+        return self.local_loss(before, k, v), self.local_loss(after, k, v)
 
     def _parallel(self, p: Prepared) -> ParallelForm:
         raise NotImplementedError(f"{self.name} has no parallel form")

@@ -5,6 +5,10 @@ gated_delta    W_t = α_t W_{t-1} + β_t (v_t − α_t r_t) k_tᵀ
 delta_product  n_h delta sub-steps per token, each with its own (k, v, β); read after the last
 longhorn       a delta step with ε_t = β_t / (1 + β_t ‖k_t‖²) in place of β_t
 
+Local objective (``local_loss``): ℓ_t(W) = ½‖W k_t − v_t‖², ∇ℓ_t(W) = (W k_t − v_t) k_tᵀ. delta takes the explicit
+gradient step W_t = W_{t−1} − β_t ∇ℓ_t(W_{t−1}), gated_delta the same from the decayed state α_t W_{t−1},
+delta_product one such step per sub-step, longhorn the implicit step W_t = W_{t−1} − β_t ∇ℓ_t(W_t).
+
 Parallel form (W_0 = 0), with Γ_ts = Π_{r=s+1..t} α_r (all ones without a gate):
     U = (I + tril₋₁(diag(β)(K Kᵀ ⊙ Γ)))⁻¹ diag(β) V        (pseudo-values)
     Y = (Q Kᵀ ⊙ Γ ⊙ M) U
@@ -38,6 +42,12 @@ def delta_parallel(
     return ParallelForm(outputs=A @ U, attention=A, values=U, correction=corr, scores=scores)
 
 
+def squared_fit(W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """ℓ(W) = ½‖W k − v‖², the regression loss of one pair (its gradient is (W k − v) kᵀ):
+    W (..., d_v, d_phi), k (..., d_phi), v (..., d_v) -> (...)."""
+    return 0.5 * ((mv(W, k) - v) ** 2).sum(-1)
+
+
 def delta_transition(k: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     """I − β k kᵀ: (..., d), (...,) -> (..., d, d)."""
     eye = torch.eye(k.shape[-1], dtype=k.dtype, device=k.device)
@@ -49,6 +59,11 @@ class Delta(Rule):
 
     def _effective_beta(self, k: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
         return beta
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """ℓ_t(W) = ½‖W φ(k_t) − v_t‖²: W_t = α_t W_{t−1} − β_t ∇ℓ_t(α_t W_{t−1}) (α ≡ 1 without a gate; longhorn:
+        the implicit step W_t = W_{t−1} − β_t ∇ℓ_t(W_t))."""
+        return squared_fit(W, k, v)
 
     def _step(self, state: State, q, k, v, beta, gate):
         W = state["W"]
@@ -96,6 +111,11 @@ class DeltaProduct(Rule):
 
     gate_kind = "scalar"
     substeps = True
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """One sub-step's ℓ_{t,j}(W) = ½‖W φ(k_{t,j}) − v_{t,j}‖²: W_{t,j} = W_{t,j−1} − β_{t,j} ∇ℓ_{t,j}(W_{t,j−1}),
+        W_{t,0} = α_t W_{t−1}. Per token (``local_losses``): ℓ_t = Σ_j ℓ_{t,j}."""
+        return squared_fit(W, k, v)
 
     def _step(self, state: State, q, k, v, beta, gate):
         # k: (..., n_h, d_phi), v: (..., n_h, d_v), beta: (..., n_h)

@@ -5,6 +5,9 @@ r"""Recursive least squares: the optimal linear memory (the Mesa layer).
 
 so that W_t = (Σ β_i v_i k_iᵀ)(Σ β_i k_i k_iᵀ + λI)⁻¹ exactly. β_t weights each sample (β ≡ 1 is the
 plain rule of the spec; β = 0 reads without writing).
+
+Local objective: the per-token term ℓ_t(W) = ½‖W k_t − v_t‖² (``local_loss``). W_t is the exact minimiser of
+Σ_{i≤t} β_i ℓ_i(W) + ½λ‖W − W_0‖², i.e. of every pair so far (P_t is the inverse of that sum's Hessian).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import torch
 from ..trace import ParallelForm, State, Trace
 from .additive import causal_scores, mv, outer
 from .base import Prepared, Rule
+from .delta import squared_fit
 
 
 class RLS(Rule):
@@ -33,6 +37,10 @@ class RLS(Rule):
         r = self._read_token(state, k)
         W_new = W + beta.unsqueeze(-1).unsqueeze(-1) * outer(v - r, gain)
         return {"W": W_new, "P": P_new}, r, mv(W_new, q), {"gain": gain}
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """ℓ_t(W) = ½‖W φ(k_t) − v_t‖²; W_t = argmin_W Σ_{i≤t} β_i ℓ_i(W) + ½λ‖W − W_0‖² (exactly)."""
+        return squared_fit(W, k, v)
 
     def _parallel(self, p: Prepared) -> ParallelForm:
         d = p.k.shape[-1]

@@ -4,6 +4,9 @@ r"""Titans (linear memory): momentum on the delta-rule gradient ("surprise"), wi
 
 η = ``momentum``, θ = ``lr`` (a ``beta`` argument overrides θ_t per token), α = ``forget`` (a ``gate``
 argument overrides 1 − α_t per token). No parallel form.
+
+Local objective (``local_loss``): ℓ_t(W) = ½‖W k_t − v_t‖², so S_t = η S_{t−1} − θ_t ∇ℓ_t(W_{t−1}): a gradient step
+with momentum η (the state S) and weight decay α.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import torch
 from ..trace import State, Trace
 from .additive import mv, outer
 from .base import Rule
+from .delta import squared_fit
 
 
 class Titans(Rule):
@@ -28,6 +32,10 @@ class Titans(Rule):
 
     def _fresh_state(self, W0: torch.Tensor) -> State:
         return {"W": W0, "S": torch.zeros_like(W0)}
+
+    def local_loss(self, W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """ℓ_t(W) = ½‖W φ(k_t) − v_t‖²: S_t = η S_{t−1} − θ_t ∇ℓ_t(W_{t−1}), W_t = (1 − α_t) W_{t−1} + S_t."""
+        return squared_fit(W, k, v)
 
     def _step(self, state: State, q, k, v, beta, gate):
         W, S = state["W"], state["S"]
