@@ -99,6 +99,21 @@ PRESETS: dict[str, Preset] = {
                 {"quantity": "local_up_frac_2", "between": (0.0, 0.0)},
                 {"quantity": "weights_norm_1", "above": "weights_norm_2"}),
     ),
+    "ssm_vs_delta": Preset(
+        "Mamba2-style gate vs gated delta · recall",
+        "The same scalar decay, with and without the delta rule's correction.",
+        "Both memories decay by the same α = 0.95 per token. The first is the gated rule — what a Mamba2 head computes "
+        "(its scalar state transition exp(ΔA) is the gate α, see Forms) — and it only adds. The second, the gated delta "
+        "rule, reads W k before it writes and stores only the difference: a scalar or diagonal transition cannot do that. "
+        "After 16 writes into a 16-dimensional memory (t = 16) the corrected memory recalls its newest quarter of pairs "
+        "with error **{recall_new_2}** against **{recall_new_1}**; the price is paid by its oldest quarter, overwritten "
+        "more (**{recall_old_2}** against **{recall_old_1}**). Mean over all stored pairs: **{recall_2}** against "
+        "**{recall_1}**.",
+        lab.CompareConfig(slots=(slot("gated", gate=0.95), slot("gated_delta", gate=0.95)), sequence="recall", T=32,
+                          d_k=16, d_v=16),
+        t=16,
+        claims=({"quantity": "recall_new_2", "below": "recall_new_1"}, {"quantity": "recall_old_2", "above": "recall_old_1"}),
+    ),
 }
 DEFAULT = PRESETS["overwrite"].cfg
 
