@@ -3,7 +3,7 @@
 Pure functions of plain (hashable) configurations, cached with ``st.cache_data`` bounded by
 ``LIMITS.cache_entries``. They return numpy arrays ready for ``app.figures`` and raise ``ValueError``
 with a message fit for ``st.error`` when a configuration cannot run. ``time_forms`` (the measured timing
-of the three forms) and ``capacity_sweep_raw`` take no Streamlit at all, so the benchmarks reuse them.
+of the forms) and ``capacity_sweep_raw`` take no Streamlit at all, so the benchmarks reuse them.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from streamlit.errors import StreamlitAPIException
 import torch
 
 import fwp_core
+from fwp_core import forms as forms_core
 from fwp_core import metrics
+from fwp_core import ssm as fwp_ssm
 from fwp_core.features import FeatureMap
-from fwp_core.sequences import SOURCES, _gen, _unit, random_episode
+from fwp_core.sequences import MAMBA2_A, SOURCES, _gen, _unit
 
 from . import compute
 from .figures import symmetric_range
@@ -55,7 +57,7 @@ def capacity_rule_names() -> list[str]:
 def forms_rule_names() -> list[str]:
     """Rules the Forms page shows: every registered rule with a parallel (and so a chunked) form that writes one
     key per token (a rule with sub-steps runs its parallel form over T·n_h interleaved sub-steps)."""
-    return [n for n in fwp_core.rule_names(parallel=True) if not fwp_core.get_spec(n).substeps]
+    return forms_core.form_rule_names()
 
 
 def additive_theory_applies(rule: str) -> bool:
@@ -488,121 +490,122 @@ class FormsResult:
     recurrent: np.ndarray  # (T, d_v)
     parallel: np.ndarray
     chunked: np.ndarray
-    diffs: dict[str, float]  # max |difference| of each pair of forms
+    diffs: dict[str, float]  # max |difference| of each pair of forms ("a vs b", fwp_core.forms.FORMS order)
     panels: tuple[tuple[str, str, np.ndarray, str], ...]  # (trace name, title, T×T matrix, x-axis title)
     values: dict[str, np.ndarray]  # V, and the pseudo-values U for delta rules: (T, d_v) each
     chunk_sizes: np.ndarray  # every chunk size tried
     chunk_diffs: np.ndarray  # max |chunked(C) − recurrent| for each
+    ssm: np.ndarray | None = None  # (T, d_v) from the SSM scan, where a Mamba2 head computes this rule on these inputs
+    ssm_note: str = ""  # why there is no SSM scan ("" where there is one)
+    inputs: str = "gaussian"  # the episode: fwp_core.forms.INPUTS
+    A: float | None = None  # the SSM's state matrix A (None without the scan)
+    dt_range: tuple[float, float] | None = None  # smallest and largest Δ_t the scan ran with
+    mapping: tuple[dict[str, Any], ...] = ()  # ssm.NAME_MAP rows with "here": max |FWP − SSM| of that role
+    diff_matrix: tuple[tuple[float, ...], ...] = ()  # max |Y_a − Y_b| for every pair of ``outputs`` (0 on the diagonal)
 
+    @property
+    def outputs(self) -> dict[str, np.ndarray]:
+        """Y of every form that ran, in fwp_core.forms.FORMS order."""
+        outs = {"recurrent": self.recurrent, "parallel": self.parallel, "chunked": self.chunked}
+        return outs if self.ssm is None else {**outs, "ssm": self.ssm}
 
-def forms_inputs(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, gate: float,
-                 dtype: torch.dtype = torch.float64) -> tuple[fwp_core.Rule, dict[str, Any]]:
-    """A random episode and the rule of the Forms page (registry defaults). A rule whose gate a hyper-parameter
-    fixes (decay's γ) gets the constant gate ``gate`` in its place; a rule that needs a gate gets data-dependent
-    α_t ~ U(gate, 1) (seeded; per channel for a per-channel gate), so the decay products Γ are not constant."""
-    names = forms_rule_names()
-    if rule not in names:
-        raise ValueError(f"the Forms page shows the rules with a parallel form ({', '.join(names)}); got {rule!r}")
-    spec = fwp_core.get_spec(rule)
-    r = fwp_core.make_rule(rule)
-    ep = random_episode(T, d_k, d_v, seed, dtype=dtype)
-    g = None
-    if spec.needs_gate:
-        shape = (T, r.phi.out_dim(d_k)) if spec.gate_kind == "channel" else (T,)
-        u = torch.rand(shape, generator=_gen(seed + 31337), dtype=torch.float64)
-        g = (gate + (1.0 - gate) * u).to(dtype)
-    elif spec.gate_kind is not None:  # in place of the constant its hyper-parameter fixes
-        g = torch.full((T,), float(gate), dtype=dtype)
-    return r, dict(q=ep.q, k=ep.k, v=ep.v, beta=torch.full((T,), float(beta), dtype=dtype), gate=g)
-
-
-def _chunk_grid(T: int, chosen: int) -> list[int]:
-    if T <= 64:
-        return list(range(1, T + 1))
-    grid = {1, 2, 3, 4, 5, 7, T, chosen} | {2**i for i in range(3, 11) if 2**i < T} | {T // 3, T // 2}
-    return sorted(c for c in grid if 1 <= c <= T)
+    @property
+    def largest(self) -> float:
+        return max(self.diffs.values(), default=0.0)
 
 
 @st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
 def forms_result(rule: str, T: int, d_k: int, d_v: int, seed: int, beta: float, gate: float, chunk_size: int,
-                 window: int = 128) -> FormsResult:
-    """The recurrence, the parallel form and the chunked form of one rule on one random episode (float64)."""
-    r, x = forms_inputs(rule, T, d_k, d_v, seed, beta, gate)
+                 window: int = 128, inputs: str | None = None, A: float = MAMBA2_A) -> FormsResult:
+    """The recurrence, the parallel form, the chunked form and, where a Mamba2 head is this rule on these inputs,
+    the SSM scan, on one episode (float64): ``fwp_core.forms.run_forms``, as arrays for the page's figures."""
+    r, ep = forms_core.forms_episode(rule, T, d_k, d_v, seed, beta=beta, gate=gate, inputs=inputs, A=A)
     C = int(min(max(chunk_size, 1), T))
-    with torch.no_grad():
-        trace = r.run(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"])
-        if trace.diverged_at is not None:
-            raise ValueError(f"the recurrence diverged at step {trace.diverged_at}; lower β")
-        form = r.parallel(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"])
-        ch, _ = r.chunked(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"], chunk_size=C)
-        grid = _chunk_grid(T, C)
-        cdiff = [float((r.chunked(x["q"], x["k"], x["v"], beta=x["beta"], gate=x["gate"], chunk_size=c)[0]
-                        - trace.outputs).abs().max()) for c in grid]
-    rec, par, chk = trace.outputs.numpy(), form.outputs.numpy(), ch.numpy()
-    diffs = {
-        "recurrent vs parallel": float(np.abs(rec - par).max()),
-        "recurrent vs chunked": float(np.abs(rec - chk).max()),
-        "parallel vs chunked": float(np.abs(par - chk).max()),
-    }
+    run = forms_core.run_forms(r, ep, C, forms_core.chunk_grid(T, C))
+    form = run.form
     n = min(T, window)
     spec = fwp_core.get_spec(rule)
-    gated = x["gate"] is not None
+    gated = ep.gate is not None
     if form.correction is not None:
-        A = form.attention[:n, :n].numpy()
+        A_ = form.attention[:n, :n].numpy()
         corr = form.correction[:n, :n].numpy()
         qk = "QKᵀ ⊙ Γ ⊙ M" if gated else "QKᵀ ⊙ M"
         panels = (
-            ("scores", qk, A, "token s →"),
+            ("scores", qk, A_, "token s →"),
             ("correction", f"correction T = (I + L)⁻¹ diag {spec.step_symbol}", corr, "token s →"),
             ("product", f"product ({qk}) · T", (form.attention @ form.correction)[:n, :n].numpy(), "token s →"),
         )
-        values = {"values V": x["v"][:n].numpy(), "pseudo-values U": form.values[:n].numpy()}
+        values = {"values V": ep.v[:n].numpy(), "pseudo-values U": form.values[:n].numpy()}
     else:
         plain = spec.family == "additive" and spec.plain_read  # otherwise A folds in more (a normaliser, RLS's C_t⁻¹)
         title = "A = QKᵀ ⊙ " + ("Γ ⊙ " if gated else "") + "M · diag β" if plain else "A, the parallel form's attention"
+        if run.head is not None:
+            title = "A = QKᵀ ⊙ Γ ⊙ M · diag β = (L ⊙ C Bᵀ) · diag Δ"
         panels = (("attention", title, form.attention[:n, :n].numpy(), "token s →"),)
         values = {"values V": form.values[:n].numpy()}
-    return FormsResult(rule=rule, T=T, chunk_size=C, recurrent=rec, parallel=par, chunked=chk, diffs=diffs, panels=panels,
-                       values=values, chunk_sizes=np.array(grid), chunk_diffs=np.array(cdiff))
+    outs = {name: y.numpy() for name, y in run.outputs.items()}
+    head = run.head
+    return FormsResult(
+        rule=rule, T=T, chunk_size=run.chunk_size, recurrent=outs["recurrent"], parallel=outs["parallel"],
+        chunked=outs["chunked"], diffs=dict(run.diffs), panels=panels, values=values, chunk_sizes=np.array(run.chunk_sizes),
+        chunk_diffs=np.array(run.chunk_diffs), ssm=outs.get("ssm"), ssm_note=run.ssm_note,
+        inputs=inputs or forms_core.input_choices(rule)[0], A=None if head is None else float(head["A"]),
+        dt_range=None if head is None else (float(head["dt"].min()), float(head["dt"].max())), mapping=run.mapping,
+        diff_matrix=tuple(tuple(row) for row in run.difference_matrix()),
+    )
 
 
 FORM_COMPLEXITY: dict[str, str] = {
     "recurrent": "O(T·d_k·d_v) work in T sequential steps; O(d_k·d_v) state",
     "parallel": "O(T²·(d_k + d_v)) work, all at once (delta rules add an O(T³) triangular solve); O(T²) memory",
     "chunked": "O(T·C·(d_k + d_v) + T·d_k·d_v) work in T/C sequential steps (delta rules add O(T·C²)); O(C² + d_k·d_v) per chunk",
+    "ssm": "O(T·P·N) work in T sequential steps over h (P = d_v, N = d_k); O(P·N) state: the recurrence, written as an SSM",
 }
+
+
+def forms_of(rule: str) -> tuple[str, ...]:
+    """The forms the Forms page computes for a rule on its first choice of inputs (the SSM scan where it exists)."""
+    three = ("recurrent", "parallel", "chunked")
+    return (*three, "ssm") if rule in forms_core.ssm_rule_names() else three
 
 
 def time_forms(
     rule: str, Ts: tuple[int, ...], *, d_k: int = 64, d_v: int = 64, chunk_size: int = 64, reps: int = 3,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Measured seconds of each form (best of ``reps`` after one warm-up, float32, CPU) for every T in Ts.
-    ``progress(fraction, text)`` is called after each measurement. No Streamlit here."""
-    forms = ("recurrent", "parallel", "chunked")
-    r0, x0 = forms_inputs(rule, min(Ts), d_k, d_v, 0, 0.5, 0.9, dtype=torch.float32)
+    """Measured seconds of each form (best of ``reps`` after one warm-up, float32, CPU) for every T in Ts, on the
+    rule's first choice of inputs (the SSM scan too where it exists). ``progress(fraction, text)`` is called after
+    each measurement. No Streamlit here."""
+    forms = forms_of(rule)
+
+    def calls(T: int) -> dict[str, Callable[[], Any]]:
+        r, ep = forms_core.forms_episode(rule, int(T), d_k, d_v, 0, beta=0.5, gate=0.9, dtype=torch.float32)
+        q, k, v, kw = ep.q, ep.k, ep.v, ep.run_kwargs()
+        out = {
+            "recurrent": lambda: r.run(q, k, v, **kw),
+            "parallel": lambda: r.parallel(q, k, v, **kw),
+            "chunked": lambda: r.chunked(q, k, v, chunk_size=chunk_size, **kw),
+        }
+        if "ssm" in forms:
+            head = fwp_ssm.fwp_as_mamba2(q, k, v, ep.beta, ep.gate)
+            out["ssm"] = lambda: fwp_ssm.mamba2_scan(**head)
+        return out
+
     with torch.no_grad():  # warm every code path once before anything is timed
-        r0.run(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"])
-        r0.parallel(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"])
-        r0.chunked(x0["q"], x0["k"], x0["v"], beta=x0["beta"], gate=x0["gate"], chunk_size=chunk_size)
+        for call in calls(min(Ts)).values():
+            call()
     rows: list[dict[str, Any]] = []
     total = len(Ts) * len(forms)
     done = 0
     for T in Ts:
-        r, x = forms_inputs(rule, int(T), d_k, d_v, 0, 0.5, 0.9, dtype=torch.float32)
-        kw = dict(beta=x["beta"], gate=x["gate"])
-        calls = {
-            "recurrent": lambda: r.run(x["q"], x["k"], x["v"], **kw),
-            "parallel": lambda: r.parallel(x["q"], x["k"], x["v"], **kw),
-            "chunked": lambda: r.chunked(x["q"], x["k"], x["v"], chunk_size=chunk_size, **kw),
-        }
+        fns = calls(int(T))
         for name in forms:
             with torch.no_grad():
-                calls[name]()
+                fns[name]()
                 best = float("inf")
                 for _ in range(reps):
                     t0 = time.perf_counter()
-                    calls[name]()
+                    fns[name]()
                     best = min(best, time.perf_counter() - t0)
             rows.append({"T": int(T), "form": name, "seconds": best})
             done += 1

@@ -15,6 +15,10 @@ from .compute import ExplorerConfig, available_devices, digest
 from .state import BETA_SCHEDULES, EXPLORER_PARAMS, LIMITS, QP, SEQUENCE_CHOICES
 
 
+BETA_HELP = ("Delta-type rules with unit keys: the transition I − β k kᵀ has eigenvalues 1 and 1 − β, so β ∈ (0, 1) keeps "
+             "them positive, β up to 2 reaches −1 (a full reflection at β = 2) and β > 2 makes the state grow. Additive "
+             "rules only scale their writes by β.")
+
 def _reset_hparams() -> None:
     """When the rule changes, its hyper-parameter widgets start from that rule's defaults."""
     spec = fwp_core.get_spec(st.session_state["rule"])
@@ -67,15 +71,17 @@ def hparam_controls(rule: str) -> dict[str, Any]:
     return values
 
 
-def gate_slider(spec: fwp_core.RuleSpec, key: str) -> float:
+def gate_slider(spec: fwp_core.RuleSpec, key: str, own_gate: str = "") -> float:
     """The constant gate α for a rule whose gate no hyper-parameter fixes (``RuleSpec.needs_gate``); otherwise no
-    control, and the default (unused: such a rule decays by its own hyper-parameter, or not at all)."""
+    control, and the default (unused: such a rule decays by its own hyper-parameter, or not at all). ``own_gate``:
+    what the sequence's own gate is, where it brings one; the slider is then shown disabled (the run uses that gate)."""
     default = float(EXPLORER_PARAMS["gate"].default)
     if not spec.needs_gate:
         return default
     per_channel = " (per channel: a ramp from α to 1 across φ's channels)" if spec.gate_kind == "channel" else ""
-    return float(st.slider("gate α", 0.0, 1.0, default, 0.01, key=key, bind=QP,
-                           help=f"Decay applied at every step{per_channel}."))
+    help_text = (f"Not used: the sequence brings its own gate α_t = {own_gate}." if own_gate
+                 else f"Decay applied at every step{per_channel}.")
+    return float(st.slider("gate α", 0.0, 1.0, default, 0.01, key=key, bind=QP, disabled=bool(own_gate), help=help_text))
 
 
 def _int_param(label: str, name: str, help_text: str, max_value: int | None = None) -> int:
@@ -126,12 +132,15 @@ def explorer_controls() -> tuple[ExplorerConfig, tuple[str, bytes] | None]:
         st.info(f"{source.title} need T ≤ d_k: T = d_k = {d_k} is used (raise d_k for a longer sequence).")
         T = d_k
     beta = st.slider("β (write strength)", 0.0, 3.0, float(EXPLORER_PARAMS["beta"].default), 0.05, key="beta", bind=QP,
-                     help="Delta-type rules with unit keys: the transition I − β k kᵀ has eigenvalues 1 and 1 − β, so β ∈ (0, 1) "
-                          "keeps them positive, β up to 2 reaches −1 (a full reflection at β = 2) and β > 2 makes the state "
-                          "grow. Additive rules only scale their writes by β.")
+                     help=BETA_HELP)
     schedule = st.segmented_control("β schedule", list(BETA_SCHEDULES), default="constant", key="schedule", bind=QP,
                                     required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
-    gate = gate_slider(spec, "gate")
+    own_gate = source.own_gate if source is not None and spec.gate_kind is not None else ""
+    gate = gate_slider(spec, "gate", own_gate)
+    if own_gate:
+        st.caption(f"{source.title}: every gate is the sequence's own α_t = {own_gate}"
+                   + (f", in place of {spec.gate_hparam.name}" if spec.gate_hparam is not None else "")
+                   + "; the β slider multiplies the sequence's own β_t, so a constant β = 1 runs the sequence as it is.")
     devices = available_devices()
     device = st.radio("Device", devices, horizontal=True, key="device", help="CUDA appears when a GPU is present.") if len(devices) > 1 else "cpu"
     cfg = ExplorerConfig(

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .ssm import mamba2_as_fwp, random_head
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 """Uploads larger than this are refused before parsing."""
 
@@ -147,6 +149,25 @@ def recall_episode(T: int, d_k: int, d_v: int, seed: int = 0, *, dtype=torch.flo
     beta = torch.cat([torch.ones(n, dtype=torch.float64), torch.zeros(T - n, dtype=torch.float64)]).expand(*batch, T)
     tokens = [f"k{i + 1}→v{i + 1}" for i in range(n)] + [f"?k{i + 1}" for i in targets.tolist()]
     return _finish(k.clone(), k, v, dtype, device, tokens, beta=beta, source="recall", n_pairs=n, targets=targets.tolist())
+
+
+MAMBA2_A = -1.0
+"""The state matrix A of the "Mamba2 head" source (a scalar, negative): its gate is α_t = exp(Δ_t A)."""
+
+
+def mamba2_episode(
+    T: int, d_k: int, d_v: int, seed: int = 0, *, A: float = MAMBA2_A, dt: float | None = None, dtype=torch.float32,
+    device="cpu", batch: tuple[int, ...] = (),
+) -> Episode:
+    """One Mamba2 head's random selective parameters (``ssm.random_head`` with N = d_k, P = d_v) as an FWP episode
+    (``ssm.mamba2_as_fwp``): k = B, q = C, v = x, β_t = Δ_t and gate α_t = exp(Δ_t A). The ``gated`` rule (identity
+    φ, no normalisation) with exactly this β and gate computes the head: its W_t is the SSM state h_t. ``dt``: one
+    step size for every token (a non-selective head, constant α) in place of the drawn Δ_t. ``meta`` keeps A and dt."""
+    _check_dims(T, d_k, d_v)
+    head = random_head(int(T), int(d_v), int(d_k), int(seed), A=A, batch=batch, dt=dt)
+    q, k, v, beta, gate = mamba2_as_fwp(**head)
+    return _finish(q, k, v, dtype, device, [f"x{t + 1}" for t in range(T)], beta=beta, gate=gate, source="mamba2",
+                   A=float(A), dt=dt)
 
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
@@ -318,6 +339,7 @@ class SourceSpec:
     needs_text: bool = False
     needs_rho: bool = False
     max_T_is_d_k: bool = False
+    own_gate: str = ""  # what the episode's own gate α_t is, where it brings one (it replaces the gate slider and γ)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -329,6 +351,10 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("overwrite", "Overwrite", overwrite_episode, "the same keys written again with new values"),
         SourceSpec("recall", "Recall task", recall_episode, "N key/value writes, then reads of earlier keys (β = 0)"),
         SourceSpec("text", "Text", text_episode, "a typed sentence with seeded token embeddings", needs_text=True),
+        SourceSpec("mamba2", "Mamba2 head", mamba2_episode,
+                   f"a Mamba2 head's random selective parameters as fast weights (k = B, q = C, v = x, β = Δ, "
+                   f"gate α = exp(Δ A), A = {MAMBA2_A:g}); the gated rule with β = 1 steps the head exactly",
+                   own_gate=f"exp(Δ_t A) with A = {MAMBA2_A:g}"),
     )
 }
 

@@ -76,7 +76,7 @@ def slot_controls(i: int) -> lab.Slot:
             hp["seed"] = widgets.hparam_input(common["seed"], f"cmp{i}_seed")
         hp["scale"] = widgets.hparam_input(common["scale"], f"cmp{i}_scale")
         beta = st.slider("β (write strength)", 0.0, 3.0, 1.0, 0.05, key=f"cmp{i}_beta", bind=QP,
-                         help="β ∈ (0, 1): gentle; up to 2 with unit keys: negative eigenvalues; beyond: divergence.")
+                         help=widgets.BETA_HELP)
         schedule = st.segmented_control("β schedule", list(state.BETA_SCHEDULES), default="constant", key=f"cmp{i}_sched",
                                         bind=QP, required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
         gate = widgets.gate_slider(spec, f"cmp{i}_gate")

@@ -1,4 +1,5 @@
-"""Forms: one model, three computations — the recurrence, the parallel attention matrix, the chunkwise form."""
+"""Forms: one model, up to four computations — the recurrence, the parallel attention (for gated rules: semiseparable)
+matrix, the chunkwise form and, for the rules a Mamba2 head is, the SSM scan. Controls → ``lab.forms_result`` → figures."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import fwp_core
 from app import figures, lab, state
 from app.layout import caption
 from app.state import DEFAULT_RULE, LIMITS, QP, Param
+from fwp_core import forms as core
+from fwp_core.sequences import MAMBA2_A
 
 RULES = lab.forms_rule_names()
+SSM_RULES = core.ssm_rule_names()
 TIMING_T = (64, 128, 256, 512, 1024)
 TIMING_D = 64
 TIMING_C = 64
+A_RANGE = (-4.0, -0.05)
 
 PARAMS: dict[str, Param] = {
     p.name: p
@@ -23,15 +28,19 @@ PARAMS: dict[str, Param] = {
         Param("forms_dk", "int", 8, 1, LIMITS.max_d),
         Param("forms_dv", "int", 8, 1, LIMITS.max_d),
         Param("forms_beta", "float", 1.0, 0.0, 2.0),
+        Param("forms_inputs", "choice", core.INPUT_TITLES[core.INPUTS[0]], choices=tuple(core.INPUT_TITLES.values())),
+        Param("forms_A", "float", MAMBA2_A, *A_RANGE),
     )
 }
 
 st.title("Forms")
 st.markdown(
-    "One model, three computations. The **recurrence** updates the fast weights token by token; the **parallel form** "
-    "writes the same outputs as one causal attention matrix times (pseudo-)values; the **chunkwise form** runs the "
-    "recurrence only between chunks of C tokens and the attention form inside them. All three are computed here in "
-    "float64 on a random sequence and compared number by number."
+    "One model, up to four computations. The **recurrence** updates the fast weights token by token; the **parallel "
+    "form** writes the same outputs as one causal attention matrix times (pseudo-)values — for a gated rule a "
+    "*semiseparable* matrix; the **chunkwise form** runs the recurrence only between chunks of C tokens and the "
+    "attention form inside them; and for the rules a Mamba2 head is (" + ", ".join(SSM_RULES) + ": additive writes, one "
+    "scalar gate per token, the plain read — read from the registry) the **SSM scan** runs the head's own recurrence "
+    "over its state h on the same inputs translated back. All are computed here in float64 and compared number by number."
 )
 if "_url_warnings_forms" not in st.session_state:
     st.session_state["_url_warnings_forms"] = state.parse_query(st.query_params.to_dict(), PARAMS).warnings
@@ -40,7 +49,8 @@ for w in st.session_state["_url_warnings_forms"]:
 
 with st.sidebar:
     rule = st.selectbox("Rule", RULES, index=RULES.index(DEFAULT_RULE), key="forms_rule", bind=QP,
-                        help="The rules with all three forms on this page: " + ", ".join(RULES) + ".")
+                        help="The rules with a parallel form (and so a chunked one) on this page: " + ", ".join(RULES)
+                        + ("; the SSM scan computes " + ", ".join(SSM_RULES) + " too." if SSM_RULES else "."))
     spec = fwp_core.get_spec(rule)
     st.caption(f"**{spec.title}** — *{spec.teaches}*")
     c1, c2 = st.columns(2)
@@ -49,10 +59,23 @@ with st.sidebar:
     c3, c4 = st.columns(2)
     d_k = int(c3.number_input("d_k", 1, LIMITS.max_d, 8, key="forms_dk", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
     d_v = int(c4.number_input("d_v", 1, LIMITS.max_d, 8, key="forms_dv", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
-    beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="forms_beta", bind=QP,
-                           help="The same β for every token. Delta rules use unit keys, so any β in [0, 2] stays finite."))
-    gate = 0.9
-    if spec.gate_kind is not None:
+    choices = core.input_choices(rule)
+    inputs = choices[0]
+    if len(choices) > 1:
+        inputs = st.segmented_control(
+            "Inputs", choices, default=choices[0], format_func=core.INPUT_TITLES.get, key="forms_inputs", bind=QP,
+            required=True, help="Mamba2 head: a random head's x, B, C, its step sizes Δ_t and A; β = Δ and α = exp(ΔA), so "
+            "the SSM scan computes the same model. Gaussian: β from the slider and gates drawn apart from it — no single A "
+            "ties them, so there is no SSM scan.") or choices[0]
+    beta, gate, A = 1.0, 0.9, MAMBA2_A
+    if inputs == "mamba2":
+        A = float(st.slider("A (the head's state matrix)", *A_RANGE, MAMBA2_A, 0.05, key="forms_A", bind=QP,
+                            help="The head's one negative number: every gate is α_t = exp(Δ_t A). Allowed: "
+                                 f"{A_RANGE[0]:g}..{A_RANGE[1]:g}."))
+    else:
+        beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="forms_beta", bind=QP,
+                               help="The same β for every token. Delta rules use unit keys, so any β in [0, 2] stays finite."))
+    if spec.gate_kind is not None and inputs != "mamba2":
         fixed = spec.gate_hparam  # a hyper-parameter fixes this rule's gate (decay's γ): the slider sets that constant
         if fixed is not None:
             label, what = fixed.help or fixed.name, "the constant gate of every step"
@@ -69,25 +92,42 @@ with st.sidebar:
 st.latex(r"\text{recurrence: }" + spec.step_latex)
 st.latex(r"\text{parallel: }" + spec.parallel_latex)
 st.latex(spec.chunked_latex)
+if rule in SSM_RULES:
+    st.latex(r"\text{SSM scan: } h_t = e^{\Delta_t A}\, h_{t-1} + \Delta_t\, x_t B_t^\top,\; y_t = h_t C_t"
+             r"\quad(x = v,\ B = k,\ C = q,\ \Delta = \beta,\ e^{\Delta A} = \alpha)")
 
 C = int(st.slider("chunk size C", 1, max(T, 2), min(4, T), key="forms_C", bind=QP, disabled=T < 2,
                   help="Any C from 1 (pure recurrence) to T (one chunk: pure attention) gives the same outputs."))
 try:
-    res = lab.forms_result(rule, T, d_k, d_v, seed, beta, gate, C)
+    res = lab.forms_result(rule, T, d_k, d_v, seed, beta, gate, C, inputs=inputs, A=A)
 except ValueError as exc:
     st.error(f"This configuration cannot run: {exc}")
     st.stop()
+outs = res.outputs
+n_forms = len(outs)
+titles = {f: core.FORM_TITLES[f] for f in outs}
+tol = core.AGREE * max(1.0, float(abs(res.recurrent).max()) if res.recurrent.size else 1.0)
+if res.inputs == "mamba2":
+    lo, hi = res.dt_range
+    caption(f"Inputs: a random Mamba2 head (seed {seed}) — x, B, C Gaussian, step sizes Δ_t from {lo:.3g} to {hi:.3g} "
+            f"(a softplus of a Gaussian, per token) and A = {res.A:g}; the fast weight programmer reads them as v = x, "
+            "k = B, q = C, β = Δ and α = exp(ΔA).")
 
 # ------------------------------------------------------------------------------------------ outputs
-st.subheader("The same outputs, three ways")
-outs = {"recurrent": res.recurrent, "parallel": res.parallel, "chunked": res.chunked}
-fig = figures.forms_outputs_figure(outs, figures.symmetric_range(*outs.values()))
+st.subheader(f"The same outputs, {n_forms} ways")
+fig = figures.forms_outputs_figure(outs, figures.symmetric_range(*outs.values()), titles=titles)
 st.plotly_chart(fig, key="forms_outputs", config=figures.CHART_CONFIG)
-caption(f"Y (one row per token) from each form, on one colour scale, chunked with C = {res.chunk_size}: the three pictures "
-        "are the same to the last digit, as the differences below say.")
-cols = st.columns(3)
-for col, (pair, d) in zip(cols, res.diffs.items()):
-    col.metric(f"max |difference|: {pair}", f"{d:.1e}")
+caption(f"Y (one row per token) from each form, on one colour scale, chunked with C = {res.chunk_size}: the {n_forms} "
+        f"pictures differ by at most {res.largest:.1e} anywhere, as the table below says pair by pair.")
+
+st.subheader("Every pair of forms")
+names = [titles[f] for f in outs]
+st.dataframe(pd.DataFrame(res.diff_matrix, index=names, columns=names), width="stretch",
+             column_config={c: st.column_config.NumberColumn(c, format="%.1e") for c in names})
+agree = "below" if res.largest <= tol else "above"
+caption(f"max |Y_a − Y_b| over every token and value dimension, for each pair of the {n_forms} forms: the largest, "
+        f"{res.largest:.1e}, is {agree} {core.AGREE:.0e} × max(1, max |y|) = {tol:.1e}"
+        + (" — equal up to float64 rounding." if agree == "below" else "."))
 
 # ------------------------------------------------------------------------------------------ matrices
 st.subheader("Inside the parallel form")
@@ -104,6 +144,10 @@ elif spec.family == "additive" and spec.plain_read:
 else:
     caption("This rule's parallel form needs no correction: Y = A V, with β" + (", the decay products Γ" if gamma else "")
             + f" and whatever else the rule applies (see the parallel form above) folded into the causal attention matrix A{shown}.")
+semisep = next((m["here"] for m in res.mapping if m["role"] == "all tokens at once"), None)
+if semisep is not None:
+    caption("With a gate this matrix is semiseparable: A_ts = (α_{s+1}⋯α_t) β_s q_t·k_s is the Mamba2 head's SSD matrix "
+            f"(L ⊙ C Bᵀ) · diag Δ, L_ts = exp(A(Δ_{{s+1}} + … + Δ_t)); computed both ways they differ by {semisep:.1e}.")
 left, right = st.columns([0.45, 0.55])
 with left:
     zv = figures.symmetric_range(*res.values.values())
@@ -118,20 +162,43 @@ with right:
     caption("V and " + ("U on one colour scale: where U differs from V, earlier writes already stored part of v_t."
                         if spec.family == "delta" else "the same V that every form reads."))
 
+# ------------------------------------------------------------------------------------------ SSM
+st.subheader("The SSM view: fast weights, linear attention and an SSM are one model")
+here = "max |FWP − SSM| here"
+table = pd.DataFrame([{"role": m["role"], "fast weight programmer": m["FWP"], "linear attention": m["linear attention"],
+                       "Mamba2 (SSM)": m["SSM"], here: m["here"]} for m in res.mapping]).set_index("role")
+st.dataframe(table, width="stretch", column_config={here: st.column_config.NumberColumn(here, format="%.1e")})
+if res.ssm is not None:
+    lo, hi = res.dt_range
+    steps = f"one step Δ = {lo:.3g} for every token: a non-selective head" if lo == hi else f"Δ_t from {lo:.3g} to {hi:.3g}"
+    worst = max(m["here"] for m in res.mapping)
+    caption(f"The SSM scan ran on x = v, B = k, C = q, Δ = β ({steps}) and A = {res.A:.4g}, the one A with "
+            f"α_t = exp(Δ_t A) for every token. The last column is measured in this run: W_t against h_t for every t, "
+            f"each input, the outputs, and the rule's attention matrix against (L ⊙ C Bᵀ) · diag Δ — at most {worst:.1e}.")
+else:
+    st.info(f"No SSM scan here: {res.ssm_note}."
+            + (" Choose the Mamba2 head inputs in the sidebar to see it." if "mamba2" in core.input_choices(rule) else
+               f" The SSM scan computes {', '.join(SSM_RULES)}." if SSM_RULES else ""))
+    caption("The names hold for every rule that is a Mamba2 head; the last column is filled in where the SSM scan runs.")
+
 # ------------------------------------------------------------------------------------------ chunk sizes
 st.subheader("Every chunk size gives the same outputs")
 st.plotly_chart(figures.chunk_sizes_figure(res.chunk_sizes, res.chunk_diffs, res.chunk_size), key="forms_chunks",
                 config=figures.CHART_CONFIG)
+worst_chunk = float(res.chunk_diffs.max()) if res.chunk_diffs.size else 0.0
 caption(f"max |Y_chunked − Y_recurrent| for {'every C from 1 to T' if T <= 64 else 'chunk sizes from 1 to T'} (the chosen C in "
-        "red): all far below 1e-9, i.e. equal up to float64 rounding.")
+        f"red): the largest is {worst_chunk:.1e}, " + ("below" if worst_chunk <= tol else "above")
+        + f" {tol:.1e}" + (", i.e. equal up to float64 rounding." if worst_chunk <= tol else "."))
 
 # ------------------------------------------------------------------------------------------ timing
 st.subheader("Measured time on this machine")
-st.dataframe(pd.DataFrame({"form": list(lab.FORM_COMPLEXITY), "cost": list(lab.FORM_COMPLEXITY.values())}).set_index("form"),
+forms = lab.forms_of(rule)
+st.dataframe(pd.DataFrame({"form": list(forms), "cost": [lab.FORM_COMPLEXITY[f] for f in forms]}).set_index("form"),
              width="stretch")
 timings = st.session_state.setdefault("forms_timings", {})
-if st.button(f"Measure the three forms of {rule} for T = {', '.join(map(str, TIMING_T))}", key="forms_measure",
-             help=f"d_k = d_v = {TIMING_D}, C = {TIMING_C}, float32 on the CPU, best of 3 after a warm-up."):
+if st.button(f"Measure the {len(forms)} forms of {rule} for T = {', '.join(map(str, TIMING_T))}", key="forms_measure",
+             help=f"d_k = d_v = {TIMING_D}, C = {TIMING_C}, float32 on the CPU, best of 3 after a warm-up"
+                  + (", on the rule's first inputs (" + core.INPUT_TITLES[core.input_choices(rule)[0]] + ")." if "ssm" in forms else ".")):
     bar = st.progress(0.0, text="warming up…")
     timings[rule] = lab.time_forms(rule, TIMING_T, d_k=TIMING_D, d_v=TIMING_D, chunk_size=TIMING_C,
                                    progress=lambda f, text: bar.progress(f, text=text))
@@ -141,8 +208,9 @@ if rule in timings:
     st.plotly_chart(figures.timing_figure(rows), key="forms_timing", config=figures.CHART_CONFIG)
     caption(f"Seconds per call (log–log; d = {TIMING_D}, C = {TIMING_C}): the recurrence grows linearly but step by step in "
             "Python, the parallel form grows quadratically (cubically with the delta correction) but in a few large "
-            "matrix products, the chunked form stays linear with few sequential steps.")
-    tab = pd.DataFrame(rows).pivot(index="T", columns="form", values="seconds")[["recurrent", "parallel", "chunked"]] * 1e3
+            "matrix products, the chunked form stays linear with few sequential steps"
+            + ("; the SSM scan is the recurrence again, token by token over h." if "ssm" in forms else "."))
+    tab = pd.DataFrame(rows).pivot(index="T", columns="form", values="seconds")[list(dict.fromkeys(r["form"] for r in rows))] * 1e3
     st.dataframe(tab, width="stretch", column_config={c: st.column_config.NumberColumn(f"{c} (ms)", format="%.2f") for c in tab.columns})
 else:
     st.caption("Press the button to time the forms here; the measurement takes a few seconds.")

@@ -101,3 +101,24 @@ def chart(at: Any, key: str) -> dict:
     specs = {el.key: spec for el, spec in zip(at.get("plotly_chart"), figure_specs(at))}
     assert key in specs, f"no chart {key!r}; charts: {list(specs)}"
     return specs[key]
+
+
+def table_starting_with(at: Any, first: str):
+    """The dataframe of an AppTest run whose first column, or whose index (a square table), starts with ``first``."""
+    for df in at.dataframe:
+        v = df.value
+        if (len(v.columns) and v.columns[0] == first) or (len(v.index) and v.index[0] == first):
+            return v
+    raise AssertionError(f"no table starting with {first!r}: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def forms_diffs(at: Any) -> dict[str, float]:
+    """The Forms page's max |Y_a − Y_b| of every pair of forms, from its square table, keyed "a vs b" with
+    ``fwp_core.forms.FORMS`` names."""
+    from fwp_core.forms import FORM_TITLES
+
+    v = table_starting_with(at, FORM_TITLES["recurrent"])
+    assert list(v.index) == list(v.columns)
+    name = {t: f for f, t in FORM_TITLES.items()}
+    forms = [name[t] for t in v.index]
+    return {f"{a} vs {b}": float(v.iloc[i, j]) for i, a in enumerate(forms) for j, b in enumerate(forms) if i < j}

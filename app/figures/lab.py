@@ -140,10 +140,12 @@ def vectors_figure(columns: dict[str, np.ndarray], zmax: float, *, ytitle: str =
     return fig
 
 
-def forms_outputs_figure(outputs: dict[str, np.ndarray], zmax: float) -> go.Figure:
-    """The outputs Y (T × d_v) of each form side by side on one colour range (traces named after the forms)."""
+def forms_outputs_figure(outputs: dict[str, np.ndarray], zmax: float, titles: dict[str, str] | None = None) -> go.Figure:
+    """The outputs Y (T × d_v) of each form side by side on one colour range (traces named after the forms; subplot
+    titles "Y from the <title>" with ``titles[name]`` where given, else "Y from the <name> form")."""
     names = list(outputs)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[f"Y from the {n} form" for n in names], horizontal_spacing=0.05)
+    heads = [f"Y from the {(titles or {}).get(n, f'{n} form')}" for n in names]
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=heads, horizontal_spacing=0.05 if len(names) < 4 else 0.04)
     for c, name in enumerate(names, start=1):
         fig.add_trace(_heat(outputs[name], name, hover=name + ": y_%{y}[%{x}] = %{z:.6f}<extra></extra>",
                             y=np.arange(1, outputs[name].shape[0] + 1)), 1, c)

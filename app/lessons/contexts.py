@@ -12,6 +12,8 @@ import numpy as np
 import torch
 
 import fwp_core
+from fwp_core import forms as forms_core
+from fwp_core.sequences import MAMBA2_A
 from fwp_core import metrics
 from fwp_core.registry import resolve_hparams
 
@@ -335,12 +337,19 @@ def _forms_ctx(params: Mapping[str, Any]) -> lab.FormsResult:
     g = params.get
     rule, T = g("forms_rule", DEFAULT_RULE), int(g("forms_T", 16))
     gate = float(g("forms_gate", 0.9)) if fwp_core.get_spec(rule).gate_kind is not None else 0.9
+    by_title = {title: key for key, title in forms_core.INPUT_TITLES.items()}  # the URL holds the choice's title
+    choices = forms_core.input_choices(rule)
+    raw = g("forms_inputs", choices[0])
+    inputs = by_title.get(raw, raw)  # the URL holds the title, the widget's state the key
     return lab.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
-                            float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)))
+                            float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)),
+                            inputs=inputs if inputs in choices else choices[0], A=float(g("forms_A", MAMBA2_A)))
 
 
 quantity("forms_rec_vs_par", "forms", "max |recurrent − parallel|")(lambda r: r.diffs["recurrent vs parallel"])
 quantity("forms_rec_vs_chunk", "forms", "max |recurrent − chunked|")(lambda r: r.diffs["recurrent vs chunked"])
+quantity("forms_rec_vs_ssm", "forms", "max |recurrent − SSM scan| (where the rule is a Mamba2 head)")(
+    lambda r: r.diffs.get("recurrent vs ssm", float("nan")))
 quantity("forms_worst_chunk", "forms", "the largest max |chunked(C) − recurrent| over every C")(lambda r: float(np.max(r.chunk_diffs)))
 quantity("forms_chunk_size", "forms", "the chunk size C")(lambda r: float(r.chunk_size))
 quantity("forms_steps", "forms", "T")(lambda r: float(r.T))

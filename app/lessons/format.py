@@ -68,7 +68,7 @@ VIEWS: dict[str, dict[str, str]] = {
         "cap_overwrite": "the overwrite demo",
     },
     "forms": {
-        "forms_outputs": "the outputs of the three forms",
+        "forms_outputs": "the outputs of every form",
         "forms_matrices": "the matrices inside the parallel form",
         "forms_values": "the values V and pseudo-values U",
         "forms_chunks": "the chunk-size plot",
