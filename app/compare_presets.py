@@ -32,7 +32,7 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "overwrite": Preset(
-        "Additive vs delta · overwrite",
+        "Overwrite",
         "Six keys written twice: does the memory keep the old value, the new one, or both?",
         "Six keys are written, then written again with new values. The additive (Hebbian) memory keeps the old and the "
         "new value on top of each other: after the last write its mean recall error is **{recall_1}** (0 is perfect, 1 "
@@ -46,7 +46,7 @@ PRESETS: dict[str, Preset] = {
                 {"quantity": "recall_1", "above": 0.5}),
     ),
     "long_recall": Preset(
-        "Decay vs delta vs gated delta · long recall",
+        "Long recall",
         "More pairs than dimensions: how forgetting and correcting fail differently.",
         "64 pairs go into a 16-dimensional memory, then earlier keys are queried; shown right after the last write "
         "(t = 64). No fixed-size memory recalls well here. Decay (γ = 0.95) keeps about 1/(1 − γ) = 20 recent pairs in "
@@ -64,7 +64,7 @@ PRESETS: dict[str, Preset] = {
                 {"quantity": "recall_4", "below": 0.1}),
     ),
     "beta_range": Preset(
-        "β ∈ (0, 1) vs β ∈ (0, 2)",
+        "β up to 1 vs 2",
         "The same delta rule with write strengths up to 1 and up to 2.",
         "The same delta rule with random write strengths β_t ~ U(0, 1) and U(0, 2) (the same draws, doubled). With unit "
         "keys the step's transition I − β k kᵀ has eigenvalues 1 and 1 − β: β < 1 keeps them in (0, 1] (smallest here "
@@ -77,7 +77,7 @@ PRESETS: dict[str, Preset] = {
                 {"quantity": "recall_2", "above": "recall_1"}),
     ),
     "local_objective": Preset(
-        "Delta vs longhorn · β = 2.5",
+        "Overshoot",
         "Two steps on the same local objective at a large β: explicit and implicit.",
         "Both rules write with β = 2.5 and unit keys, and both step on the same local objective, the fit of the new "
         "pair ℓ_t(W) = ½‖Wφ(k_t) − v_t‖² (the table under the weights shows it before and after each write). The delta "
@@ -100,7 +100,7 @@ PRESETS: dict[str, Preset] = {
                 {"quantity": "weights_norm_1", "above": "weights_norm_2"}),
     ),
     "ssm_vs_delta": Preset(
-        "Mamba2-style gate vs gated delta · recall",
+        "SSM vs delta",
         "The same scalar decay, with and without the delta rule's correction.",
         "Both memories decay by the same α = 0.95 per token. The first is the gated rule — what a Mamba2 head computes "
         "(its scalar state transition exp(ΔA) is the gate α, see Forms) — and it only adds. The second, the gated delta "

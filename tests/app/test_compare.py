@@ -41,7 +41,7 @@ def test_default_view_teaches_overwrite() -> None:
     at = compare()
     no_errors(at)
     assert caption_t(at) == "t = 12 / 12"  # the default view shows the whole sequence
-    assert any("Additive vs delta" in i.value for i in at.info)
+    assert any("**Overwrite.**" in i.value for i in at.info)
     spec = figure_with_trace(at, "1·hebbian")
     for label, rule in (("1·hebbian", "hebbian"), ("2·delta", "delta")):
         W = default_weights(rule)
@@ -97,7 +97,7 @@ def test_preset_long_recall() -> None:
     at = compare()
     at.button(key="cmp_preset_long_recall").click().run()
     no_errors(at)
-    assert any("long recall" in i.value for i in at.info)
+    assert any("Long recall" in i.value for i in at.info)
     assert caption_t(at) == "t = 64 / 128"
     tab = table(at)
     assert list(tab.index) == ["1·decay", "2·delta", "3·gated_delta", "4·softmax"]
@@ -112,7 +112,7 @@ def test_preset_long_recall() -> None:
             "cmp_seq": "recall", "cmp_T": "128", "cmp_softmax": "true", "cmp_t": "64"}.items() <= qp.items()
     again = compare(**qp)
     no_errors(again)
-    assert any("long recall" in i.value for i in again.info)
+    assert any("Long recall" in i.value for i in again.info)
     assert caption_t(again) == "t = 64 / 128"
 
 
@@ -132,7 +132,7 @@ def test_preset_overwrite_after_another_preset() -> None:
     at.button(key="cmp_preset_beta_range").click().run()
     at.button(key="cmp_preset_overwrite").click().run()
     no_errors(at)
-    assert any("Additive vs delta" in i.value for i in at.info)
+    assert any("**Overwrite.**" in i.value for i in at.info)
     assert list(table(at).index) == ["1·hebbian", "2·delta"]
 
 

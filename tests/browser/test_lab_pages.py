@@ -44,7 +44,7 @@ def test_compare_deep_link_and_keyboard(server, page) -> None:
 def test_compare_preset_link_reproduces_the_view(server, page, browser) -> None:
     page.goto(server + "/compare")
     wait_for_t(page, 12, 12)
-    page.get_by_role("button", name="Decay vs delta vs gated delta · long recall").click()
+    page.get_by_role("button", name="Long recall").click()
     wait_for_t(page, 64, 128)
     page.wait_for_function("() => location.search.includes('cmp3_rule=gated_delta')", timeout=20000)
     query = parse_qs(urlsplit(page.url).query)
