@@ -26,8 +26,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = ROOT / "artifacts"
 
 
+EXPECT_TIMEOUT_MS = 30_000
+"""How long a Playwright ``expect`` waits for the page to reach a state (its default, 5 s, is shorter than a first
+render of a component on a loaded 2-core machine; a wait is not a timing assertion — it only bounds a hang)."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): run in one xdist worker")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
