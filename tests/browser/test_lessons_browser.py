@@ -1,13 +1,16 @@
-"""Chromium: the Lessons page lists every lesson; one lesson is played end to end through its projection-mode lesson link."""
+"""Chromium: the Lessons page lists every lesson; lessons are played end to end through their projection-mode links
+(the first one, and the newest: lesson 7 crosses four pages)."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
+
 from app import lessons
 from tests.browser.conftest import ARTIFACTS, errors_on, wait_idle
 
-LESSON = "1-write-read"
+PLAYED = ["1-write-read", "7-one-family"]
 
 
 def panel_text(page) -> str:
@@ -25,16 +28,17 @@ def test_lessons_page_lists_every_lesson(server, page) -> None:
     page.screenshot(path=str(ARTIFACTS / "lessons_page.png"), full_page=True)
 
 
-def test_play_one_lesson_through_its_link(server, page) -> None:
-    lesson = lessons.all_lessons()[LESSON]
+@pytest.mark.parametrize("lesson_id", PLAYED)
+def test_play_one_lesson_through_its_link(server, page, lesson_id: str) -> None:
+    lesson = lessons.all_lessons()[lesson_id]
     n = len(lesson.steps)
-    page.goto(f"{server}/explorer?lesson={LESSON}&step=1&class=1")
+    page.goto(f"{server}/{lesson.steps[0].page}?lesson={lesson_id}&step=1&class=1")
     wait_idle(page)
     # projection mode: the page's own controls are hidden, the lesson panel is visible
     assert page.locator(".st-key-lesson_panel").is_visible()
     assert not page.get_by_text("Update rule").first.is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "lesson_step1.png"))
+    page.screenshot(path=str(ARTIFACTS / f"lesson_{lesson_id}_step1.png"))
     for k, step in enumerate(lesson.steps, start=1):
         # the first visit to a fresh server can report idle between its runs: wait for the step's header itself
         page.wait_for_function(f"() => document.querySelector('.st-key-lesson_panel')?.innerText.includes('Step {k} of {n}')",
@@ -55,4 +59,4 @@ def test_play_one_lesson_through_its_link(server, page) -> None:
             page.locator(".st-key-lesson_next button").click()
             page.wait_for_function(f"() => document.querySelector('.st-key-lesson_panel')?.innerText.includes('Step {k + 1} of {n}')",
                                    timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "lesson_last.png"))
+    page.screenshot(path=str(ARTIFACTS / f"lesson_{lesson_id}_last.png"))
