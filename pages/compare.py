@@ -79,7 +79,9 @@ def slot_controls(i: int) -> lab.Slot:
                          help=widgets.BETA_HELP)
         schedule = st.segmented_control("β schedule", list(state.BETA_SCHEDULES), default="constant", key=f"cmp{i}_sched",
                                         bind=QP, required=True, help="constant β, a ramp β·t/T, or seeded random values in [0, β]")
-        gate = widgets.gate_slider(spec, f"cmp{i}_gate")
+        # the sequence picker comes below: its value from the session, or the URL on a first run
+        source = SOURCES.get(st.session_state.get("cmp_seq") or st.query_params.get("cmp_seq", DEFAULT.sequence))
+        gate = widgets.gate_slider(spec, f"cmp{i}_gate", own_gate=source.own_gate if source else "")
     try:
         resolved = resolve_hparams(rule, **hp)
     except ValueError as exc:

@@ -87,3 +87,11 @@ def test_compare_offers_the_source() -> None:
     at = open_page("compare", TIMEOUT, cmp_seq="mamba2", cmp_T="10")
     no_errors(at)
     assert at.selectbox(key="cmp_seq").value == "mamba2"
+
+
+def test_compare_greys_out_the_gate_slider_while_the_mamba2_head_brings_its_gate() -> None:
+    at = open_page("compare", cmp1_rule="gated", cmp2_rule="gated_delta", cmp_seq="mamba2")
+    no_errors(at)
+    assert [s.disabled for s in at.slider if s.key in ("cmp1_gate", "cmp2_gate")] == [True, True]
+    at.selectbox(key="cmp_seq").set_value("random").run()
+    assert [s.disabled for s in at.slider if s.key in ("cmp1_gate", "cmp2_gate")] == [False, False]
