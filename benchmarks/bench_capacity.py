@@ -1,6 +1,6 @@
 """Benchmark: the Capacity page's sweep — 5 rules × 64 values of N × 16 seeds at d_k = 32 — must take under 2 s on CPU.
 
-Each rule is one ``fwp_core.metrics.capacity_curve`` call (through ``app.lab.capacity_sweep_raw``, which the page
+Each rule is one ``fwp_core.metrics.capacity_curve`` call (through ``fwp_core.experiments.capacity.sweep_raw``, which the page
 uses): one batched run over all 16 seeds, every N = 1..64 read from the same run, no Python loop over seeds.
 After one warm-up, the sweep is timed ``--repeats`` times; the best time decides PASS/FAIL (the others show the
 noise of a shared machine).
@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 import torch  # noqa: E402
 
-from app.lab import capacity_sweep_raw  # noqa: E402
+from fwp_core.experiments.capacity import sweep_raw as capacity_sweep_raw  # noqa: E402
 
 RULES = ("hebbian", "decay", "delta", "gated_delta", "rls")
 D_K, N_VALUES, SEEDS, BUDGET_S = 32, 64, 16, 2.0
