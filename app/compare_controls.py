@@ -13,23 +13,27 @@ from . import lab, state, widgets
 from .compare_presets import DEFAULT, DEFAULT_RULES, preset_values
 from .state import LIMITS, QP, Param
 
-RULES = fwp_core.rule_names()
 SEQUENCES = list(SOURCES)
 
-PARAMS: dict[str, Param] = {
-    p.name: p
-    for p in (
-        Param("cmp_n", "int", 2, 2, lab.MAX_COMPARE_RULES),
-        Param("cmp_seq", "choice", DEFAULT.sequence, choices=tuple(SEQUENCES)),
-        Param("cmp_T", "int", DEFAULT.T, 1, LIMITS.max_T),
-        Param("cmp_dk", "int", DEFAULT.d_k, 1, LIMITS.max_d),
-        Param("cmp_dv", "int", DEFAULT.d_v, 1, LIMITS.max_d),
-        Param("cmp_seed", "int", 0, 0, 2**31 - 1),
-        Param("cmp_t", "int", DEFAULT.T, 1, LIMITS.max_T),
-        *(Param(f"cmp{i}_rule", "choice", DEFAULT_RULES[i - 1], choices=tuple(RULES)) for i in range(1, 5)),
-        *(Param(f"cmp{i}_beta", "float", 1.0, 0.0, 3.0) for i in range(1, 5)),
-    )
-}
+
+def params() -> dict[str, Param]:
+    """The page's URL parameters, built at each run: the rule choices follow the registry as it is now (a rule
+    registered after import is offered too)."""
+    rules = tuple(fwp_core.rule_names())
+    return {
+        p.name: p
+        for p in (
+            Param("cmp_n", "int", 2, 2, lab.MAX_COMPARE_RULES),
+            Param("cmp_seq", "choice", DEFAULT.sequence, choices=tuple(SEQUENCES)),
+            Param("cmp_T", "int", DEFAULT.T, 1, LIMITS.max_T),
+            Param("cmp_dk", "int", DEFAULT.d_k, 1, LIMITS.max_d),
+            Param("cmp_dv", "int", DEFAULT.d_v, 1, LIMITS.max_d),
+            Param("cmp_seed", "int", 0, 0, 2**31 - 1),
+            Param("cmp_t", "int", DEFAULT.T, 1, LIMITS.max_T),
+            *(Param(f"cmp{i}_rule", "choice", DEFAULT_RULES[i - 1], choices=rules) for i in range(1, 5)),
+            *(Param(f"cmp{i}_beta", "float", 1.0, 0.0, 3.0) for i in range(1, 5)),
+        )
+    }
 
 
 def apply_preset(name: str) -> None:
@@ -52,7 +56,8 @@ def fix_slot(i: int) -> None:
 
 
 def slot_controls(i: int) -> lab.Slot:
-    rule = st.selectbox(f"Rule {i}", RULES, index=RULES.index(DEFAULT_RULES[i - 1]), key=f"cmp{i}_rule", bind=QP,
+    rules = fwp_core.rule_names()
+    rule = st.selectbox(f"Rule {i}", rules, index=rules.index(DEFAULT_RULES[i - 1]), key=f"cmp{i}_rule", bind=QP,
                         on_change=reset_slot, args=(i,), help="Any registered update rule.")
     spec = fwp_core.get_spec(rule)
     common = {h.name: h for h in spec.all_hparams()}

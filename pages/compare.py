@@ -8,7 +8,7 @@ import streamlit as st
 
 import fwp_core
 from app import compute, figures, lab, lessons, state
-from app.compare_controls import PARAMS, apply_preset, controls, fix_slot
+from app.compare_controls import apply_preset, controls, fix_slot, params
 from app.compare_presets import PRESETS, preset_values
 from app.layout import caption, guarded
 from app.stepper import follow_url, play_settings, play_tick, step_controls
@@ -20,7 +20,7 @@ st.title("Compare")
 st.caption("Several rules on the same sequence, stepped together by one t (← / → keys, the buttons, the scrubber or Play). "
            "Every rule's settings are in the sidebar; everything lives in the URL.")
 if "_url_warnings_compare" not in st.session_state:
-    st.session_state["_url_warnings_compare"] = state.parse_query(st.query_params.to_dict(), PARAMS).warnings
+    st.session_state["_url_warnings_compare"] = state.parse_query(st.query_params.to_dict(), params()).warnings
 for w in st.session_state["_url_warnings_compare"]:
     st.warning(w)
 
