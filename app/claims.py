@@ -33,10 +33,9 @@ class Claim:
     values: Callable[[], Mapping[str, float]] | None = None  # or: the quantities, computed otherwise
 
     def evaluate(self) -> dict[str, float]:
-        names = set().union(*(c.names() for c in self.checks))
         if self.values is not None:
             return dict(self.values())
-        return lessons.evaluate(self.page, dict(self.params), names)
+        return lessons.evaluate(self.page, dict(self.params), set().union(*(c.names() for c in self.checks)))
 
     def failures(self) -> list[str]:
         """The checks that do not hold, each with the values it saw (empty: the claim is true)."""

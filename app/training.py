@@ -15,7 +15,7 @@ from fwp_core.programmer.train import Progress
 from . import figures
 
 BETA_CHOICES = {"0-1": (0, 1), "0-2": (0, 2)}
-BETA_MAX = {"0-1": 1.0, "0-2": 2.0}
+BETA_MAX = {name: float(hi) for name, (_, hi) in BETA_CHOICES.items()}  # the β range's top, as the shipped files name it
 MAX_CACHED = 8
 SHIPPED_ORIGIN = "shipped with the app, trained by `python -m fwp_core.programmer.pretrain`"
 Key = tuple[str, str, str, str, int, int]  # task, rule, kind, β range, steps, seed

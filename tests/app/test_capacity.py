@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from fwp_core import metrics
-from tests.helpers import chart, decode, figure_specs, no_errors, open_page, trace_named
+from tests.helpers import chart, decode, no_errors, open_page, trace_named
 
 TIMEOUT = 120
 ROOT = Path(__file__).resolve().parents[2]
