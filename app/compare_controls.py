@@ -3,13 +3,16 @@ sizes, and the callbacks of its preset, reset and fix buttons."""
 
 from __future__ import annotations
 
+from fwp_core.experiments import compare
+from . import cache
+
 import streamlit as st
 
 import fwp_core
 from fwp_core.registry import resolve_hparams
 from fwp_core.sequences import SOURCES
 
-from . import lab, state, widgets
+from . import state, widgets
 from .compare_presets import DEFAULT, DEFAULT_RULES, preset_values
 from .state import LIMITS, QP, Param
 
@@ -23,7 +26,7 @@ def params() -> dict[str, Param]:
     return {
         p.name: p
         for p in (
-            Param("cmp_n", "int", 2, 2, lab.MAX_COMPARE_RULES),
+            Param("cmp_n", "int", 2, 2, compare.MAX_RULES),
             Param("cmp_seq", "choice", DEFAULT.sequence, choices=tuple(SEQUENCES)),
             Param("cmp_T", "int", DEFAULT.T, 1, LIMITS.max_T),
             Param("cmp_dk", "int", DEFAULT.d_k, 1, LIMITS.max_d),
@@ -40,7 +43,7 @@ def apply_preset(name: str) -> None:
     """Every control of the page to the preset's values (the URL follows)."""
     values, defaults = preset_values(name)
     st.session_state["cmp_playing"] = False
-    lab.set_bound(values, defaults)
+    widgets.set_bound(values, defaults)
 
 
 def reset_slot(i: int) -> None:
@@ -55,7 +58,7 @@ def fix_slot(i: int) -> None:
     st.session_state[f"cmp{i}_beta"] = min(float(st.session_state.get(f"cmp{i}_beta", 1.0)), 1.0)
 
 
-def slot_controls(i: int) -> lab.Slot:
+def slot_controls(i: int) -> compare.Slot:
     rules = fwp_core.rule_names()
     rule = st.selectbox(f"Rule {i}", rules, index=rules.index(DEFAULT_RULES[i - 1]), key=f"cmp{i}_rule", bind=QP,
                         on_change=reset_slot, args=(i,), help="Any registered update rule.")
@@ -86,13 +89,13 @@ def slot_controls(i: int) -> lab.Slot:
     except ValueError as exc:
         st.error(f"Rule {i}: {exc}")
         resolved = resolve_hparams(rule)
-    return lab.Slot(rule=rule, hparams=tuple(sorted(resolved.items())), beta=float(beta), schedule=schedule or "constant",
+    return compare.Slot(rule=rule, hparams=tuple(sorted(resolved.items())), beta=float(beta), schedule=schedule or "constant",
                     gate=float(gate))
 
 
-def controls() -> lab.CompareConfig:
-    n = int(st.number_input("Number of rules", 2, lab.MAX_COMPARE_RULES, 2, key="cmp_n", bind=QP,
-                            help=f"Compare 2 to {lab.MAX_COMPARE_RULES} rules; the same rule may appear twice with other settings."))
+def controls() -> compare.CompareConfig:
+    n = int(st.number_input("Number of rules", 2, compare.MAX_RULES, 2, key="cmp_n", bind=QP,
+                            help=f"Compare 2 to {compare.MAX_RULES} rules; the same rule may appear twice with other settings."))
     slots = tuple(slot_controls(i) for i in range(1, n + 1))
     softmax = st.toggle("Add softmax attention (baseline)", key="cmp_softmax", bind=QP,
                         help="Not a fast weight programmer: its memory is the growing cache of all keys and values.")
@@ -115,7 +118,7 @@ def controls() -> lab.CompareConfig:
     c3, c4 = st.columns(2)
     d_k = int(c3.number_input("d_k", 1, LIMITS.max_d, DEFAULT.d_k, key="cmp_dk", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
     d_v = int(c4.number_input("d_v", 1, LIMITS.max_d, DEFAULT.d_v, key="cmp_dv", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
-    st.caption(f"Limits: T ≤ {LIMITS.max_T}, d ≤ {LIMITS.max_d}, 2 to {lab.MAX_COMPARE_RULES} rules; all rules together keep at "
-               f"most {lab.MAX_COMPARE_FLOATS / 1e6:.0f} M fast-weight numbers (two rules at the largest T and d).")
-    return lab.CompareConfig(slots=slots, sequence=seq, T=T, d_k=d_k, d_v=d_v, seed=seed, rho=float(rho), text=text,
+    st.caption(f"Limits: T ≤ {LIMITS.max_T}, d ≤ {LIMITS.max_d}, 2 to {compare.MAX_RULES} rules; all rules together keep at "
+               f"most {cache.MAX_COMPARE_FLOATS / 1e6:.0f} M fast-weight numbers (two rules at the largest T and d).")
+    return compare.CompareConfig(slots=slots, sequence=seq, T=T, d_k=d_k, d_v=d_v, seed=seed, rho=float(rho), text=text,
                              softmax=bool(softmax), softmax_scale=scale)

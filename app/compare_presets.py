@@ -5,19 +5,21 @@ No Streamlit here: the page, the lessons and the tests share it."""
 
 from __future__ import annotations
 
+from fwp_core.experiments import compare
+
 from dataclasses import dataclass
 from typing import Any
 
 from fwp_core.registry import resolve_hparams
 
-from . import lab
+
 
 DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
 """The rule of each of the four comparison slots before anyone picks one."""
 
 
-def slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp: Any) -> lab.Slot:
-    return lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=beta, schedule=schedule, gate=gate)
+def slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp: Any) -> compare.Slot:
+    return compare.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=beta, schedule=schedule, gate=gate)
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Preset:
     title: str
     summary: str  # one qualitative line (the button's tooltip): no numbers, no comparisons
     text: str  # shown while the preset is on screen; {quantity} placeholders are computed at the preset's settings
-    cfg: lab.CompareConfig
+    cfg: compare.CompareConfig
     t: int | None = None  # the step shown first (None: the last)
     claims: tuple[dict[str, Any], ...] = ()  # checks in the lesson format: what ``text`` states in words
 
@@ -41,7 +43,7 @@ PRESETS: dict[str, Preset] = {
         "retrieval error at t is measured against the *new* value before it is written: the delta rule, which still "
         "holds the old value, scores **{retrieval_2}** there against the additive **{retrieval_1}** — the recall "
         "chart below is what shows the overwrite.)",
-        lab.CompareConfig(slots=(slot("hebbian"), slot("delta")), sequence="overwrite", T=12, d_k=16, d_v=8),
+        compare.CompareConfig(slots=(slot("hebbian"), slot("delta")), sequence="overwrite", T=12, d_k=16, d_v=8),
         claims=({"quantity": "recall_new_2", "below": 1e-4}, {"quantity": "recall_2", "below": "recall_1"},
                 {"quantity": "recall_1", "above": 0.5}),
     ),
@@ -56,7 +58,7 @@ PRESETS: dict[str, Preset] = {
         "quarter best: **{recall_new_3}**, against **{recall_new_2}** for delta and **{recall_new_1}** for decay. Softmax "
         "attention keeps every pair in its growing cache (**{recall_4}**). Step on through the reads and watch the "
         "decaying memories keep fading while they are queried.",
-        lab.CompareConfig(slots=(slot("decay", gamma=0.95), slot("delta"), slot("gated_delta", gate=0.95)),
+        compare.CompareConfig(slots=(slot("decay", gamma=0.95), slot("delta"), slot("gated_delta", gate=0.95)),
                           sequence="recall", T=128, d_k=16, d_v=16, softmax=True),
         t=64,
         claims=({"quantity": "recall_old_1", "above": 1.0}, {"quantity": "recall_old_2", "above": "recall_old_1"},
@@ -71,7 +73,7 @@ PRESETS: dict[str, Preset] = {
         "**{min_eig_1}**), β up to 2 reaches (−1, 1) (smallest here **{min_eig_2}**), so writes can flip part of the "
         "memory — what lets a trained programmer track parity — at the price of overshooting writes on this random "
         "sequence: mean recall error **{recall_2}** against **{recall_1}**.",
-        lab.CompareConfig(slots=(slot("delta", beta=1.0, schedule="random"), slot("delta", beta=2.0, schedule="random")),
+        compare.CompareConfig(slots=(slot("delta", beta=1.0, schedule="random"), slot("delta", beta=2.0, schedule="random")),
                           sequence="random", T=32, d_k=8, d_v=8),
         claims=({"quantity": "min_eig_1", "above": 0.0}, {"quantity": "min_eig_2", "below": 0.0},
                 {"quantity": "recall_2", "above": "recall_1"}),
@@ -89,7 +91,7 @@ PRESETS: dict[str, Preset] = {
         "**{local_after_2}** (×**{local_ratio_2}** = 1/(1 + β)²), it rises on **{local_ups_2}** of its "
         "writes — never, at any β — and its memory stays at ‖W_t‖ = **{weights_norm_2}**. (The delta rule lowers ℓ_t for "
         "β < 2, overshooting past the fit above 1, and leaves it unchanged at β = 2.)",
-        lab.CompareConfig(slots=(slot("delta", beta=2.5), slot("longhorn", beta=2.5, normalize="l2")),
+        compare.CompareConfig(slots=(slot("delta", beta=2.5), slot("longhorn", beta=2.5, normalize="l2")),
                           sequence="random", T=32, d_k=8, d_v=8),
         claims=({"quantity": "local_after_1", "above": "local_before_1"},
                 {"quantity": "local_ratio_1", "between": (2.2499, 2.2501)},
@@ -109,7 +111,7 @@ PRESETS: dict[str, Preset] = {
         "with error **{recall_new_2}** against **{recall_new_1}**; the price is paid by its oldest quarter, overwritten "
         "more (**{recall_old_2}** against **{recall_old_1}**). Mean over all stored pairs: **{recall_2}** against "
         "**{recall_1}**.",
-        lab.CompareConfig(slots=(slot("gated", gate=0.95), slot("gated_delta", gate=0.95)), sequence="recall", T=32,
+        compare.CompareConfig(slots=(slot("gated", gate=0.95), slot("gated_delta", gate=0.95)), sequence="recall", T=32,
                           d_k=16, d_v=16),
         t=16,
         claims=({"quantity": "recall_new_2", "below": "recall_new_1"}, {"quantity": "recall_old_2", "above": "recall_old_1"}),

@@ -9,7 +9,7 @@ import streamlit as st
 import fwp_core
 
 from . import figures
-from .compute import ExplorerResult
+from fwp_core.experiments.explorer import ExplorerResult
 from .layout import caption
 
 
@@ -47,7 +47,7 @@ def step_numbers(spec: fwp_core.RuleSpec, res: ExplorerResult, t: int, key: np.n
 
 
 def attention_caption(spec: fwp_core.RuleSpec, panels: dict) -> str:
-    """What each panel of the attention view is (``compute.attention_panels``); W_0 = 0."""
+    """What each panel of the attention view is (``explorer.attention_panels``); W_0 = 0."""
     same = (" The y∥ column of the fast-weights view is y_t computed this way; it matches the recurrent y to the "
             "max |difference| above.")
     if panels.get("contributions") is not None:

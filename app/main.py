@@ -18,7 +18,7 @@ import torch  # noqa: E402
 # nothing from more threads while oversubscribed cores lose a lot (FWP_TORCH_THREADS overrides).
 torch.set_num_threads(int(os.environ.get("FWP_TORCH_THREADS", "1")))
 
-import app.compute  # noqa: E402,F401  (the heavy imports of every page, before the heap is frozen)
+import app.cache  # noqa: E402,F401  (the heavy imports of every page, before the heap is frozen)
 import app.figures  # noqa: E402,F401
 from app.layout import PAGES, freeze_startup_heap, guarded, sidebar_footer  # noqa: E402
 from app.lessons import lesson_panel  # noqa: E402

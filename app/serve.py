@@ -42,12 +42,13 @@ def warm_up() -> float:
 def _warm() -> None:
     import plotly.io as pio
 
-    from app import compute, figures, lessons  # noqa: F401  (the imports of every page)
+    from app import cache, figures, lessons  # noqa: F401  (the imports of every page)
+    from fwp_core.experiments import explorer
 
     # the Explorer's own computation (rule, episode, recurrence, parallel form), without its cache
-    res = compute.explorer_result.__wrapped__(compute.ExplorerConfig(T=8, d_k=4, d_v=4))
-    compute.eigenvalues_at(res, 2)
-    fig = compute.weights_figure_at(res, 2, hover=True, as_spec=True)
+    res = cache.explorer_result.__wrapped__(explorer.ExplorerConfig(T=8, d_k=4, d_v=4))
+    explorer.eigenvalues_at(res, 2)
+    fig = figures.weights_figure_at(res, 2, hover=True, as_spec=True)
     pio.to_json(figures.page_spec(fig, False).to_dict(), validate=False)
     # Streamlit asks once per process, at the first element any session draws, whether it runs in a REPL: it
     # walks the call stack with `inspect`, which maps every loaded module to its file on first use (~0.1 s with

@@ -274,7 +274,7 @@ def advance_playback(session: Any, T: int, speed: float, now: float) -> None:
 
 
 def fix_divergence(session: Any, normalize: str, beta: float) -> None:
-    """The one-click fix for a blown-up run (see ``compute.suggest_fix``)."""
+    """The one-click fix for a blown-up run (see ``cache.suggest_fix``)."""
     session["normalize"] = normalize
     session["beta"] = float(beta)
     session["t"] = 1

@@ -13,7 +13,7 @@ a key pressed on it) and otherwise follows the server's t, except while its thum
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 import streamlit as st
@@ -135,3 +135,39 @@ def step_controls(session: MutableMapping, T: int, *, play_help: str, url_t: str
     state.write_t(session, st.query_params, t, name=url_t)
     st.caption(f"t = {t} / {caption_T or T}")
     return t
+
+
+class KeyedSession(MutableMapping):
+    """A view of ``st.session_state`` under other key names, so ``app.state``'s stepping helpers (which use
+    ``t``, ``playing`` and ``_play_tick``) drive a page's own keys (e.g. ``cmp_t``) without clashing with
+    the Explorer's URL parameter ``t``."""
+
+    def __init__(self, session: MutableMapping, names: Mapping[str, str]):
+        self._s = session
+        self._names = dict(names)
+
+    def _k(self, key: str) -> str:
+        return self._names.get(key, key)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._s[self._k(key)]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._s[self._k(key)] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._s[self._k(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._k(key) in self._s
+
+    def get(self, key: str, default: Any = None) -> Any:
+        k = self._k(key)
+        return self._s[k] if k in self._s else default
+
+    def __iter__(self) -> Iterator[str]:
+        inverse = {v: k for k, v in self._names.items()}
+        return (inverse.get(k, k) for k in list(self._s.keys()))
+
+    def __len__(self) -> int:
+        return len(list(self._s.keys()))

@@ -3,15 +3,18 @@ the URL (``bind="query-params"``) under the names of ``app.state``, so a link re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import fwp_core
 from fwp_core.registry import HParam
 from fwp_core.sequences import SOURCES
 
-from .compute import ExplorerConfig, available_devices, digest
+from fwp_core.experiments.explorer import ExplorerConfig, available_devices, digest
+
 from .state import BETA_SCHEDULES, EXPLORER_PARAMS, LIMITS, QP, SEQUENCE_CHOICES
 
 
@@ -149,3 +152,28 @@ def explorer_controls() -> tuple[ExplorerConfig, tuple[str, bytes] | None]:
         upload_digest=digest(upload[1]) if upload else "",
     )
     return cfg, upload
+
+
+def _url_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def set_bound(values: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Set URL-bound widgets from a callback (a preset), so that the link follows.
+
+    Streamlit writes a programmatic value to the URL only for a widget that existed in the previous run;
+    a preset that also adds widgets (a third rule, a γ control) would leave those out of the link. So
+    each value goes into the session state and, where no widget is bound to its key yet, into the URL
+    directly (omitted where it equals the widget's default, as Streamlit does)."""
+    for key, value in values.items():
+        st.session_state[key] = value
+        try:
+            if key in defaults and defaults[key] == value:
+                if key in st.query_params:
+                    del st.query_params[key]
+            else:
+                st.query_params[key] = _url_text(value)
+        except StreamlitAPIException:
+            pass  # bound to a widget of the last run: Streamlit syncs the URL with the session value itself

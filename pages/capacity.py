@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import capacity
+from app import cache
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, lab, state
+from app import figures, state
 from app.layout import caption
 from app.state import LIMITS, QP, Param
 from fwp_core.metrics import KEY_TYPES, additive_theory
 
-RULES = lab.capacity_rule_names()
+RULES = capacity.capacity_rule_names()
 DEFAULT_RULES = ["hebbian", "delta", "rls"]
 FM_DEFAULT_RULE = DEFAULT_RULES[0]  # the feature-map comparison starts with the rule of the additive theory
 RECENCY_REFERENCE = "delta"  # always in the error-by-age chart, as a reference
@@ -23,7 +26,7 @@ PARAMS: dict[str, Param] = {
     for p in (
         Param("cap_dk", "int", 32, 2, LIMITS.max_d),
         Param("cap_dv", "int", 32, 1, LIMITS.max_d),
-        Param("cap_seeds", "int", 16, 1, lab.MAX_CAPACITY_SEEDS),
+        Param("cap_seeds", "int", 16, 1, capacity.MAX_SEEDS),
         Param("cap_keys", "choice", "random", choices=KEY_TYPES),
         Param("cap_beta", "float", 1.0, 0.0, 2.0),
         Param("cap_fm_rule", "choice", FM_DEFAULT_RULE, choices=tuple(RULES)),
@@ -33,15 +36,15 @@ PARAMS: dict[str, Param] = {
 
 def controls() -> dict:
     left_out = [n for n in fwp_core.rule_names() if n not in RULES]
-    rules = st.multiselect("Rules", RULES, default=DEFAULT_RULES, key="cap_rules", bind=QP, max_selections=lab.MAX_CAPACITY_RULES,
-                           help=f"Up to {lab.MAX_CAPACITY_RULES} rules, each with its registry defaults (delta rules: unit keys)."
+    rules = st.multiselect("Rules", RULES, default=DEFAULT_RULES, key="cap_rules", bind=QP, max_selections=capacity.MAX_RULES,
+                           help=f"Up to {capacity.MAX_RULES} rules, each with its registry defaults (delta rules: unit keys)."
                                 + (f" Left out: {', '.join(left_out)} (several keys per token)." if left_out else ""))
     c1, c2 = st.columns(2)
     d_k = int(c1.number_input("d_k", 2, LIMITS.max_d, 32, key="cap_dk", bind=QP, help=f"Key dimension; N runs to 4·d_k. Allowed: 2..{LIMITS.max_d}."))
     d_v = int(c2.number_input("d_v", 1, LIMITS.max_d, 32, key="cap_dv", bind=QP, help=f"Value dimension. Allowed: 1..{LIMITS.max_d}."))
     c3, c4 = st.columns(2)
-    seeds = int(c3.number_input("seeds", 1, lab.MAX_CAPACITY_SEEDS, 16, key="cap_seeds", bind=QP,
-                                help=f"Independent episodes, run as one batch. Allowed: 1..{lab.MAX_CAPACITY_SEEDS}."))
+    seeds = int(c3.number_input("seeds", 1, capacity.MAX_SEEDS, 16, key="cap_seeds", bind=QP,
+                                help=f"Independent episodes, run as one batch. Allowed: 1..{capacity.MAX_SEEDS}."))
     seed = int(c4.number_input("base seed", 0, 2**31 - 1, 0, key="cap_seed", bind=QP))
     key_type = st.selectbox("Key type", list(KEY_TYPES), key="cap_keys", bind=QP,
                             help="random unit keys; orthogonal (an orthonormal basis, which repeats beyond d_k); correlated "
@@ -59,14 +62,14 @@ def controls() -> dict:
     return dict(rules=tuple(rules), d_k=d_k, d_v=d_v, seeds=seeds, seed=seed, key_type=key_type, rho=rho, beta=beta, gate=gate)
 
 
-def curve_dict(c: lab.Curve) -> dict:
+def curve_dict(c: capacity.Curve) -> dict:
     return dict(n=c.n, mean=c.mean, std=c.std, diverged_at_n=c.diverged_at_n)
 
 
 def fitted_seeds(cfg: dict, n: int, d_phi: int, what: str) -> int | None:
     """Seeds within the memory cap (with a warning if fewer than asked), or None after an error."""
     try:
-        fit = lab.check_capacity_size(n, cfg["d_v"], d_phi, cfg["seeds"])
+        fit = capacity.check_size(n, cfg["d_v"], d_phi, cfg["seeds"])
     except ValueError as exc:
         st.error(f"The {what} is too large: {exc}.")
         return None
@@ -91,7 +94,7 @@ for w in st.session_state["_url_warnings_capacity"]:
 
 with st.sidebar:
     cfg = controls()
-    st.caption(f"Limits: d ≤ {LIMITS.max_d}, N ≤ 4·d_k, seeds ≤ {lab.MAX_CAPACITY_SEEDS}, ≤ {lab.MAX_CAPACITY_RULES} rules; "
+    st.caption(f"Limits: d ≤ {LIMITS.max_d}, N ≤ 4·d_k, seeds ≤ {capacity.MAX_SEEDS}, ≤ {capacity.MAX_RULES} rules; "
                f"each sweep is one batched run per rule.")
 
 d_k, n_max = cfg["d_k"], 4 * cfg["d_k"]
@@ -106,7 +109,7 @@ else:
     seeds = fitted_seeds(cfg, n_max, d_k, "capacity sweep")
     if seeds is not None:
         with st.spinner("Sweeping N = 1 … 4·d_k for every rule (one batched run per rule)…"):
-            curves = lab.capacity_sweep(cfg["rules"], n_max=n_max, seeds=seeds, **common)
+            curves = cache.capacity_sweep(cfg["rules"], n_max=n_max, seeds=seeds, **common)
         n = np.arange(1, n_max + 1)
         theory = (n, additive_theory(n, d_k))
         fig = figures.capacity_figure({r: curve_dict(c) for r, c in curves.items()}, theory=theory, d_k=d_k)
@@ -131,13 +134,13 @@ else:
 st.subheader("Feature maps: positive features add crosstalk")
 fm_rule = st.selectbox("Rule for the feature-map comparison", RULES, index=RULES.index(FM_DEFAULT_RULE), key="cap_fm_rule", bind=QP)
 n_fm = 2 * d_k  # crosstalk shows well before 4·d_k; six maps (DPFP ν = 3: d_phi = 6·d_k) cost more than one rule
-seeds_fm = fitted_seeds({**cfg, "seeds": min(cfg["seeds"], lab.FEATURE_MAP_SEEDS)}, n_fm, 6 * d_k, "feature-map sweep")
+seeds_fm = fitted_seeds({**cfg, "seeds": min(cfg["seeds"], capacity.FEATURE_MAP_SEEDS)}, n_fm, 6 * d_k, "feature-map sweep")
 if seeds_fm is not None:
     with st.spinner("Sweeping every feature map…"):
-        fm_curves, cos = lab.feature_map_sweep(fm_rule, n_max=n_fm, seeds=seeds_fm, **common)
+        fm_curves, cos = cache.feature_map_sweep(fm_rule, n_max=n_fm, seeds=seeds_fm, **common)
     left, right = st.columns([0.64, 0.36])
     with left:
-        theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if lab.additive_theory_applies(fm_rule) else None
+        theory = (np.arange(1, n_fm + 1), additive_theory(np.arange(1, n_fm + 1), d_k)) if capacity.additive_theory_applies(fm_rule) else None
         fig = figures.capacity_figure({k: curve_dict(c) for k, c in fm_curves.items()}, theory=theory, d_k=d_k)
         st.plotly_chart(figures.outlines_for(fig, st.context.theme.type == "dark"), key="cap_features", config=figures.CHART_CONFIG)
         c = {k: v[1] for k, v in cos.items()}  # mean cosine between φ of distinct keys, from the table beside
@@ -163,7 +166,7 @@ n_rec = max(1, int(round(float(mult or 2) * d_k)))
 rec_rules = tuple(dict.fromkeys((*cfg["rules"], RECENCY_REFERENCE)))  # the same colours as above; the reference always shown
 seeds_rec = fitted_seeds(cfg, n_rec, d_k, "recency run")
 if seeds_rec is not None:
-    prof = lab.recency(rec_rules, n=n_rec, seeds=seeds_rec, **common)
+    prof = cache.recency(rec_rules, n=n_rec, seeds=seeds_rec, **common)
     shown = {r: (m, s) for r, (m, s, d) in prof.items() if d is None}
     for r, (_m, _s, d) in prof.items():
         if d is not None:
@@ -183,7 +186,7 @@ with c1:
     st.markdown("Write $(k, v_1)$, then $(k, v_2)$ with the **same** unit key $k$, and read with $k$. Additive memory returns "
                 "$v_1 + v_2$; the delta rule returns $\\beta v_2 + \\beta(1-\\beta) v_1$ — exactly $v_2$ at β = 1.")
     ow_beta = float(st.slider("β of the delta rule", 0.0, 2.0, 1.0, 0.05, key="cap_ow_beta", bind=QP))
-    demo = lab.overwrite_demo(8, 8, ow_beta, cfg["seed"])
+    demo = cache.overwrite_demo(8, 8, ow_beta, cfg["seed"])
     err_add = float(np.linalg.norm(demo["additive read"] - demo["v1+v2"]))
     err_delta = float(np.linalg.norm(demo["delta read"] - demo["v2"]))
     m1, m2 = st.columns(2)

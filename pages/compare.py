@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import compare
+from app import cache
+from app import stepper
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import compute, figures, lab, lessons, state
+from app import figures, lessons, state
 from app.compare_controls import apply_preset, controls, fix_slot, params
 from app.compare_presets import PRESETS, preset_values
 from app.layout import caption, guarded
 from app.stepper import follow_url, play_settings, play_tick, step_controls
 
-SESSION = lab.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
+SESSION = stepper.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
                                              "speed": "cmp_speed"})
 
 st.title("Compare")
@@ -37,7 +41,7 @@ for name, p in PRESETS.items():
         break
 
 try:
-    res = lab.compare_result(cfg)
+    res = cache.compare_result(cfg)
 except ValueError as exc:
     st.error(f"This comparison cannot run: {exc}")
     st.stop()
@@ -65,11 +69,11 @@ def _num(x: float) -> str:
 
 def local_objective_table(t: int) -> pd.DataFrame | None:
     """One row per compared rule that names a local objective (``RuleSpec.objective``): ℓ_t's form, the kind of step,
-    ℓ_t(W_{t−1}), ℓ_t(W_t) and the change at step t, live (``compute.local_losses``). None where no rule names one."""
+    ℓ_t(W_{t−1}), ℓ_t(W_t) and the change at step t, live (``cache.local_losses``). None where no rule names one."""
     rows = []
     for run, slot in zip(res.runs, cfg.slots):
         spec = fwp_core.get_spec(run.rule)
-        loc = None if spec.objective is None else compute.local_losses(cfg.explorer_config(slot))
+        loc = None if spec.objective is None else cache.local_losses(cfg.explorer_config(slot))
         if loc is None:
             continue
         before, after = float(loc.before[t - 1]), float(loc.after[t - 1])
@@ -124,7 +128,7 @@ def stepper() -> None:
             "tokens); a dotted line marks where a rule diverged.")
 
     # a rule that has diverged by step t has no memory left to read
-    recall = {run.label: lab.recall_at(run, t) for run in res.runs if run.diverged_at is None or t < run.diverged_at}
+    recall = {run.label: compare.recall_at(run, t) for run in res.runs if run.diverged_at is None or t < run.diverged_at}
     fig_r = figures.recall_errors_figure(recall, t, T, colors=colors)
     st.plotly_chart(figures.page_spec(fig_r, dark), key="cmp_recall", theme=None, config=figures.CHART_CONFIG)
     caption("Every pair still stored after step t, read back from the memory: 0 is perfect, 1 is what an empty memory "
@@ -150,7 +154,7 @@ st.dataframe(table, width="stretch", hide_index=True, column_config={
                                          "own read of the final memory: "
                                          "0 = perfect, 1 = what an empty memory returns"),
     "‖W_T‖_F": num(format="%.4f"), "effective rank": num(format="%.2f", help="exp(entropy of the normalised singular values)"),
-    "min Re λ": num(format="%.3f", help=f"smallest real part of a transition eigenvalue (≤ {lab.MAX_EIG_STEPS} steps sampled)"),
+    "min Re λ": num(format="%.3f", help=f"smallest real part of a transition eigenvalue (≤ {compare.MAX_EIG_STEPS} steps sampled)"),
     "max |λ|": num(format="%.3f", help="largest |eigenvalue| of a step's transition: above 1 the memory grows"),
 })
 caption("Lower recall error is a better memory; min Re λ < 0 means some writes flip part of the memory; empty cells do not "

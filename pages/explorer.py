@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import explorer
+from app import cache
+
 import inspect
 
 import numpy as np
 import streamlit as st
 
 import fwp_core
-from app import compute, export, figures, state, widgets
+from app import export, figures, state, widgets
 from app import explorer_view as view
 from app.layout import caption, guarded
 from app.player import smooth_player
@@ -26,7 +29,7 @@ if cfg.sequence == "upload" and upload is None:
     st.info("Choose a CSV or NPZ file in the sidebar: arrays k and v (and optionally q, beta, gate), one row per token.")
     st.stop()
 try:
-    res = compute.explorer_result(cfg, upload)
+    res = cache.explorer_result(cfg, upload)
 except ValueError as exc:
     st.error(f"This configuration cannot run: {exc}")
     st.stop()
@@ -38,8 +41,8 @@ if spec.parallel_latex:
     st.latex(r"\text{parallel form: }" + spec.parallel_latex)
 
 if res.trace.diverged_at is not None:
-    st.warning(compute.explain_divergence(res))  # a run that diverges is a result to explain, not an error
-    fix = compute.suggest_fix(cfg, upload)
+    st.warning(explorer.explain_divergence(res))  # a run that diverges is a result to explain, not an error
+    fix = cache.suggest_fix(cfg, upload)
     if fix is not None:
         st.button(f"Fix it: normalise keys ({fix[0]}) and use β = {fix[1]:g}", on_click=state.fix_divergence,
                   args=(st.session_state, *fix), type="primary")
@@ -93,10 +96,10 @@ def stepper() -> None:
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
     tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind=state.QP)
     shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
-    ev = compute.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
+    ev = explorer.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
     with tabs[state.EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
-            view.view_chart(compute.weights_figure_at(res, t, hover=True, as_spec=True), "weights",
+            view.view_chart(figures.weights_figure_at(res, t, hover=True, as_spec=True), "weights",
                        "The memory before the write, what step t changed, and after; on the right v (stored), "
                        "r (the rule's read with φ(k) before writing: W_{t−1}φ(k), divided by z_{t−1}ᵀφ(k) + ε for linear "
                        "attention), y (read-out) and y∥ (the same read-out from the attention "
@@ -128,7 +131,7 @@ def stepper() -> None:
                                on_click="ignore")
             c3.download_button("Configuration (JSON)", export.config_json(cfg), f"fwp_{cfg.rule}_config.json", "application/json",
                                on_click="ignore")
-            c4.download_button("Weights figure (HTML)", lambda: export.figure_html(compute.weights_figure_at(res, t)),
+            c4.download_button("Weights figure (HTML)", lambda: export.figure_html(figures.weights_figure_at(res, t)),
                                f"fwp_{cfg.rule}_weights_t{t}.html", "text/html", on_click="ignore")
 
 

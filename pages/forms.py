@@ -1,19 +1,23 @@
 """Forms: one model, up to four computations — the recurrence, the parallel attention (for gated rules: semiseparable)
-matrix, the chunkwise form and, for the rules a Mamba2 head is, the SSM scan. Controls → ``lab.forms_result`` → figures."""
+matrix, the chunkwise form and, for the rules a Mamba2 head is, the SSM scan. Controls → ``cache.forms_result`` → figures."""
 
 from __future__ import annotations
+
+from fwp_core import forms as forms_core
+from fwp_core.experiments import forms as forms_exp
+from app import cache
 
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, lab, state
+from app import figures, state
 from app.layout import caption
 from app.state import DEFAULT_RULE, LIMITS, QP, Param
 from fwp_core import forms as core
 from fwp_core.sequences import MAMBA2_A
 
-RULES = lab.forms_rule_names()
+RULES = forms_core.form_rule_names()
 SSM_RULES = core.ssm_rule_names()
 TIMING_T = (64, 128, 256, 512, 1024)
 TIMING_D = 64
@@ -99,7 +103,7 @@ if rule in SSM_RULES:
 C = int(st.slider("chunk size C", 1, max(T, 2), min(4, T), key="forms_C", bind=QP, disabled=T < 2,
                   help="Any C from 1 (pure recurrence) to T (one chunk: pure attention) gives the same outputs."))
 try:
-    res = lab.forms_result(rule, T, d_k, d_v, seed, beta, gate, C, inputs=inputs, A=A)
+    res = cache.forms_result(rule, T, d_k, d_v, seed, beta, gate, C, inputs=inputs, A=A)
 except ValueError as exc:
     st.error(f"This configuration cannot run: {exc}")
     st.stop()
@@ -192,15 +196,15 @@ caption(f"max |Y_chunked − Y_recurrent| for {'every C from 1 to T' if T <= 64 
 
 # ------------------------------------------------------------------------------------------ timing
 st.subheader("Measured time on this machine")
-forms = lab.forms_of(rule)
-st.dataframe(pd.DataFrame({"form": list(forms), "cost": [lab.FORM_COMPLEXITY[f] for f in forms]}).set_index("form"),
+forms = forms_exp.forms_of(rule)
+st.dataframe(pd.DataFrame({"form": list(forms), "cost": [forms_exp.FORM_COMPLEXITY[f] for f in forms]}).set_index("form"),
              width="stretch")
 timings = st.session_state.setdefault("forms_timings", {})
 if st.button(f"Measure the {len(forms)} forms of {rule} for T = {', '.join(map(str, TIMING_T))}", key="forms_measure",
              help=f"d_k = d_v = {TIMING_D}, C = {TIMING_C}, float32 on the CPU, best of 3 after a warm-up"
                   + (", on the rule's first inputs (" + core.INPUT_TITLES[core.input_choices(rule)[0]] + ")." if "ssm" in forms else ".")):
     bar = st.progress(0.0, text="warming up…")
-    timings[rule] = lab.time_forms(rule, TIMING_T, d_k=TIMING_D, d_v=TIMING_D, chunk_size=TIMING_C,
+    timings[rule] = forms_exp.time_forms(rule, TIMING_T, d_k=TIMING_D, d_v=TIMING_D, chunk_size=TIMING_C,
                                    progress=lambda f, text: bar.progress(f, text=text))
     bar.empty()
 if rule in timings:

@@ -49,10 +49,10 @@ def figure_with_trace(at: Any, name: str) -> dict:
 def expected_trace(cfg: Any):
     """The trace the Explorer computes for a configuration, computed independently of the page."""
     import fwp_core
-    from app import compute
+    from fwp_core.experiments import explorer
 
     rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
-    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
+    inputs = explorer.run_inputs(cfg, explorer.build_episode(cfg), rule)
     return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
 
 

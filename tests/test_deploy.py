@@ -136,9 +136,9 @@ def test_warm_up_runs_a_step_without_a_streamlit_runtime() -> None:
     """In a fresh interpreter (this test process has imported everything already), warm_up loads what the pages need
     and returns its duration, without a Streamlit runtime."""
     code = ("import json, sys; from app import serve; took = serve.warm_up(); "
-            "print(json.dumps({'took': took, 'mods': [m for m in ('torch', 'fwp_core', 'app.compute', 'app.figures', "
+            "print(json.dumps({'took': took, 'mods': [m for m in ('torch', 'fwp_core', 'app.cache', 'app.figures', "
             "'plotly.io') if m in sys.modules]}))")
-    before = subprocess.run([sys.executable, "-c", "import sys; from app import serve; print('app.compute' in sys.modules)"],
+    before = subprocess.run([sys.executable, "-c", "import sys; from app import serve; print('app.cache' in sys.modules)"],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert before.stdout.strip() == "False"  # importing serve alone loads nothing heavy
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -146,4 +146,4 @@ def test_warm_up_runs_a_step_without_a_streamlit_runtime() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["took"] > 0
-    assert got["mods"] == ["torch", "fwp_core", "app.compute", "app.figures", "plotly.io"]
+    assert got["mods"] == ["torch", "fwp_core", "app.cache", "app.figures", "plotly.io"]

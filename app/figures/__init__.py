@@ -18,7 +18,7 @@ from ._spec import (APP_FONT, CHART_CONFIG, COLORSCALE, FONT, OUTLINE, RULE_COLO
 from .biology import (bio_btsp_fields_figure, bio_btsp_laps_figure, bio_btsp_window_figure, bio_kv_sweep_figure,
                       bio_oja_figure, bio_oja_inputs_figure, bio_stored_figure, bio_stp_figure, bio_three_factor_figure)
 from .explorer import (MAX_INDEX_CELLS, attention_figure, contribution_labels, retrieval_error_figure,
-                       smooth_playback_figure, weights_figure, write_read_figure)
+                       smooth_playback_figure, weights_figure, weights_figure_at, write_read_figure)
 from .lab import (capacity_figure, chunk_sizes_figure, compare_weights_figure, forms_outputs_figure, matrices_figure,
                   recall_errors_figure, recency_figure, timing_figure, values_figure, vectors_figure)
 from .programmer import eigen_timeline_figure, programme_figure, training_figure
@@ -29,7 +29,7 @@ __all__ = [
     "data_revision", "legend_for", "legend_html", "outlines_for", "page_spec", "self_styled", "symmetric_range",
     # Explorer and Home
     "MAX_INDEX_CELLS", "attention_figure", "contribution_labels", "retrieval_error_figure", "smooth_playback_figure",
-    "weights_figure", "write_read_figure",
+    "weights_figure", "weights_figure_at", "write_read_figure",
     # Compare, Capacity, Forms
     "capacity_figure", "chunk_sizes_figure", "compare_weights_figure", "forms_outputs_figure", "matrices_figure",
     "recall_errors_figure", "recency_figure", "timing_figure", "values_figure", "vectors_figure",

@@ -21,6 +21,8 @@ import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
 from plotly.subplots import make_subplots
 
+from fwp_core.experiments.explorer import symmetric_range  # noqa: F401  (one colour range; figures re-export it)
+
 COLORSCALE = plotly.colors.get_colorscale("RdBu_r")  # red positive, blue negative; resolved here, since figures
 # assembled without validation pass names straight to plotly.js, which knows no "_r" suffix
 RULE_COLORS = ("#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#17202a")
@@ -32,17 +34,6 @@ _INK = {False: ("#31333f", "rgba(49,51,63,0.12)", "rgba(49,51,63,0.45)"),  # tex
 # the plotly config every page passes, ``st.plotly_chart(fig, config=CHART_CONFIG)`` (Streamlit only reads it; a
 # page that wants more passes ``{**CHART_CONFIG, ...}``)
 CHART_CONFIG = {"displaylogo": False}
-
-
-def symmetric_range(*arrays: np.ndarray) -> float:
-    """max |x| over the finite entries of all arrays (1 when there are none or all are 0)."""
-    m = 0.0
-    for a in arrays:
-        a = np.asarray(a, dtype=float)
-        finite = a[np.isfinite(a)]
-        if finite.size:
-            m = max(m, float(np.abs(finite).max()))
-    return m if m > 0 else 1.0
 
 
 def colour_stops() -> list[tuple[float, str]]:

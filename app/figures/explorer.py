@@ -6,10 +6,13 @@ Home's write-then-read picture (``write_read_figure``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from fwp_core.experiments.explorer import ExplorerResult
 
 from ..state import LIMITS
 from ._spec import (FONT, OUTLINE, RULE_COLORS, _axes, _axis, _coloraxis, _figure, _heat, _heatmap, _hm, _layout,
@@ -153,7 +156,7 @@ def attention_figure(
     as_spec: bool = False, colorbar: bool = True,
 ) -> go.Figure:
     """The parallel form at step t with row t boxed (``colorbar=False``: the page draws the scale, see
-    ``legend_for``); the matrices come from ``compute.attention_panels``.
+    ``legend_for``); the matrices come from ``explorer.attention_panels``.
 
     Delta-type rules (``correction`` given): A = QKᵀ ⊙ Γ ⊙ M (``attention``; Γ only when ``gated``), the correction
     T = (I + L)⁻¹ diag(step) (``correction``), the pseudo-values U = T V (``pseudo_values``) and the contributions
@@ -290,3 +293,22 @@ def write_read_figure(W: np.ndarray, key: np.ndarray, value: np.ndarray, read: n
     fig.update_xaxes(title_text="key dim →", row=1, col=1)
     fig.update_layout(**_coloraxis(zmax, "value"), height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT)
     return fig
+
+
+def weights_figure_at(result: ExplorerResult, t: int, *, hover: bool = False, as_spec: bool = False) -> Any:
+    """The Explorer's weights figure at step t: W_{t−1} → update → W_t with the step's vectors, on the result's one
+    colour range. ``hover``: each cell of W_t names the tokens that wrote it (up to ``LIMITS.max_hover_cells``
+    cells). ``as_spec``: the chart as the stepper sends it, its colour scale drawn beside it (no colorbar);
+    otherwise a full figure with its colorbar, as the HTML export saves it."""
+    trace, i = result.trace, t - 1
+    W = trace.weights.numpy()
+    labels = None
+    if hover and W.shape[-2] * W.shape[-1] <= LIMITS.max_hover_cells:
+        labels = contribution_labels(trace.updates[:t].numpy(), result.tokens, t)
+    return weights_figure(
+        W[t - 1], W[t] - W[t - 1], W[t], key=trace.token_keys[i].numpy(),
+        query=trace.queries[i].numpy(), value=trace.token_values[i].numpy(),
+        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=result.zmax, t=t, hover=labels,
+        parallel_output=None if result.parallel_outputs is None else result.parallel_outputs[i], as_spec=as_spec,
+        max_index_cells=LIMITS.max_hover_cells, colorbar=not as_spec,
+    )

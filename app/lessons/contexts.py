@@ -4,6 +4,12 @@ a step quotes, claims and expects."""
 
 from __future__ import annotations
 
+from fwp_core.experiments import capacity
+from fwp_core.experiments import compare
+from fwp_core.experiments import explorer
+from fwp_core.experiments import forms as forms_exp
+from .. import cache
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +23,7 @@ from fwp_core.sequences import MAMBA2_A
 from fwp_core import metrics
 from fwp_core.registry import resolve_hparams
 
-from .. import compute, lab
+
 from ..compare_presets import DEFAULT_RULES
 from ..state import DEFAULT_RULE, EXPLORER_PARAMS
 from .quantities import QUANTITIES, placeholder_names, quantity
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
 
 
 # ---------------------------------------------------------------------------------------------- explorer
-def explorer_config(params: Mapping[str, Any]) -> compute.ExplorerConfig:
+def explorer_config(params: Mapping[str, Any]) -> explorer.ExplorerConfig:
     """The ExplorerConfig the Explorer's sidebar builds for these URL values (the same cache key, so the page reuses it)."""
     d = {k: p.default for k, p in EXPLORER_PARAMS.items()}
     d.update({k: v for k, v in params.items() if k in EXPLORER_PARAMS})
@@ -44,7 +50,7 @@ def explorer_config(params: Mapping[str, Any]) -> compute.ExplorerConfig:
         hp["seed"] = params.get("fm_seed", common["seed"].default)
     hp["scale"] = float(params.get("scale", common["scale"].default))
     gate = float(d["gate"]) if spec.needs_gate else EXPLORER_PARAMS["gate"].default
-    return compute.ExplorerConfig(
+    return explorer.ExplorerConfig(
         rule=d["rule"], hparams=tuple(sorted(hp.items())), sequence=d["sequence"], T=int(d["T"]), d_k=int(d["d_k"]),
         d_v=int(d["d_v"]), seed=int(d["seed"]), beta=float(d["beta"]), schedule=d["schedule"], gate=gate,
         rho=float(d["rho"]) if d["sequence"] == "correlated" else EXPLORER_PARAMS["rho"].default,
@@ -54,7 +60,7 @@ def explorer_config(params: Mapping[str, Any]) -> compute.ExplorerConfig:
 
 @dataclass
 class ExplorerCtx:
-    res: compute.ExplorerResult
+    res: explorer.ExplorerResult
     t: int
 
     @property
@@ -78,19 +84,19 @@ class ExplorerCtx:
         with torch.no_grad():
             return rule.read(state, torch.from_numpy(np.asarray(keys, dtype=float))).numpy()
 
-    def local(self) -> compute.LocalLosses:
+    def local(self) -> explorer.LocalLosses:
         """ℓ_t before and after every write (``ExplorerResult.local``); ValueError where the rule names no objective."""
         if self.res.local is None:
             raise ValueError(f"rule {self.res.cfg.rule!r} names no local objective")
         return self.res.local
 
     def eig(self) -> np.ndarray:
-        ev = compute.eigenvalues_at(self.res, self.t)
+        ev = explorer.eigenvalues_at(self.res, self.t)
         return np.array([np.nan]) if ev is None else ev
 
 
 def _explorer_ctx(params: Mapping[str, Any]) -> ExplorerCtx:
-    res = compute.explorer_result(explorer_config(params))
+    res = cache.explorer_result(explorer_config(params))
     t = min(max(int(params.get("t", 1)), 1), max(res.valid, 1))
     return ExplorerCtx(res, t)
 
@@ -141,7 +147,7 @@ def _recall_final(c: ExplorerCtx) -> float:
     tr = c.res.trace
     K = tr.keys.reshape(c.res.T, -1, tr.keys.shape[-1])[: c.t, 0].numpy().astype(float)
     V = tr.values.reshape(c.res.T, -1, tr.values.shape[-1])[: c.t, 0].numpy().astype(float)
-    live = lab.stored_pairs(K, tr.beta.reshape(c.res.T, -1)[: c.t, 0].numpy())[-1]
+    live = compare.stored_pairs(K, tr.beta.reshape(c.res.T, -1)[: c.t, 0].numpy())[-1]
     err = np.linalg.norm(V[live] - c.read(K[live]), axis=1) / np.maximum(np.linalg.norm(V[live], axis=1), 1e-12)
     return float(err.mean()) if err.size else 0.0
 
@@ -149,7 +155,7 @@ def _recall_final(c: ExplorerCtx) -> float:
 # ---------------------------------------------------------------------------------------------- compare
 
 
-def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
+def compare_config(params: Mapping[str, Any]) -> compare.CompareConfig:
     """The CompareConfig the Compare page's sidebar builds for these URL values."""
     g = lambda k, d: params.get(k, d)  # noqa: E731
     n = int(g("cmp_n", 2))
@@ -169,11 +175,11 @@ def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
             hp["seed"] = g(f"cmp{i}_seed", common["seed"].default)
         hp["scale"] = float(g(f"cmp{i}_scale", common["scale"].default))
         gate = float(g(f"cmp{i}_gate", 0.9)) if spec.needs_gate else 0.9
-        slots.append(lab.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=float(g(f"cmp{i}_beta", 1.0)),
+        slots.append(compare.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=float(g(f"cmp{i}_beta", 1.0)),
                               schedule=g(f"cmp{i}_sched", "constant"), gate=gate))
     seq = g("cmp_seq", "overwrite")
     softmax = bool(g("cmp_softmax", False))
-    return lab.CompareConfig(
+    return compare.CompareConfig(
         slots=tuple(slots), sequence=seq, T=int(g("cmp_T", 12)), d_k=int(g("cmp_dk", 16)), d_v=int(g("cmp_dv", 8)),
         seed=int(g("cmp_seed", 0)), rho=float(g("cmp_rho", 0.5)) if seq == "correlated" else 0.5,
         text=g("cmp_text", EXPLORER_PARAMS["text"].default) if seq == "text" else "", softmax=softmax,
@@ -183,25 +189,25 @@ def compare_config(params: Mapping[str, Any]) -> lab.CompareConfig:
 
 @dataclass
 class CompareCtx:
-    res: lab.CompareResult
+    res: compare.CompareResult
     t: int
 
-    def run(self, i: int) -> lab.RuleRun:
+    def run(self, i: int) -> compare.RuleRun:
         if i > len(self.res.runs):
             raise ValueError(f"this comparison has {len(self.res.runs)} runs, not {i}")
         return self.res.runs[i - 1]
 
     def recall(self, i: int, part: slice = slice(None)) -> float:
         """Mean relative recall error of run i's stored pairs at t (``part``: a slice of them, oldest first)."""
-        _, err = lab.recall_at(self.run(i), self.t)
+        _, err = compare.recall_at(self.run(i), self.t)
         err = err[part]
         return float(err.mean()) if err.size else 0.0
 
-    def local(self, i: int) -> compute.LocalLosses:
-        """Run i's local objective before and after every write (``compute.local_losses``, the page's own cache)."""
+    def local(self, i: int) -> explorer.LocalLosses:
+        """Run i's local objective before and after every write (``cache.local_losses``, the page's own cache)."""
         run = self.run(i)
         cfg = self.res.cfg
-        loc = None if i > len(cfg.slots) else compute.local_losses(cfg.explorer_config(cfg.slots[i - 1]))
+        loc = None if i > len(cfg.slots) else cache.local_losses(cfg.explorer_config(cfg.slots[i - 1]))
         if loc is None:
             raise ValueError(f"run {i} ({run.label}) names no local objective")
         return loc
@@ -214,13 +220,13 @@ class CompareCtx:
         return float(np.linalg.norm(run.weights[min(self.t, run.valid)]))
 
     def quarter(self, i: int, newest: bool) -> slice:
-        n = len(lab.recall_at(self.run(i), self.t)[1])
+        n = len(compare.recall_at(self.run(i), self.t)[1])
         q = max(1, n // 4)
         return slice(n - q, n) if newest else slice(0, q)
 
 
 def _compare_ctx(params: Mapping[str, Any]) -> CompareCtx:
-    res = lab.compare_result(compare_config(params))
+    res = cache.compare_result(compare_config(params))
     return CompareCtx(res, min(max(int(params.get("cmp_t", res.T)), 1), res.T))
 
 
@@ -260,7 +266,7 @@ quantity("cmp_step", "compare", "the step t")(lambda c: float(c.t))
 class CapacityCtx:
     params: Mapping[str, Any]
     d_k: int
-    curves: dict[str, lab.Curve] | None = None
+    curves: dict[str, capacity.Curve] | None = None
 
     def common(self) -> dict[str, Any]:
         p = self.params
@@ -273,25 +279,25 @@ class CapacityCtx:
         if self.curves is None:  # the same call, with the same arguments, as the Capacity page's (cached)
             rules = tuple(self.params.get("cap_rules", ["hebbian", "delta", "rls"]))
             seeds = int(self.params.get("cap_seeds", 16))
-            seeds = lab.check_capacity_size(4 * self.d_k, int(self.params.get("cap_dv", 32)), self.d_k, seeds)
-            self.curves = lab.capacity_sweep(rules, n_max=4 * self.d_k, seeds=seeds, **self.common())
+            seeds = capacity.check_size(4 * self.d_k, int(self.params.get("cap_dv", 32)), self.d_k, seeds)
+            self.curves = cache.capacity_sweep(rules, n_max=4 * self.d_k, seeds=seeds, **self.common())
         if rule not in self.curves:
             raise ValueError(f"the rule {rule} is not among this step's cap_rules")
         c = self.curves[rule]
         return float(c.mean[n - 1]) if n <= len(c.mean) else float("nan")
 
     def overwrite(self) -> dict[str, np.ndarray]:
-        return lab.overwrite_demo(8, 8, float(self.params.get("cap_ow_beta", 1.0)), int(self.params.get("cap_seed", 0)))
+        return cache.overwrite_demo(8, 8, float(self.params.get("cap_ow_beta", 1.0)), int(self.params.get("cap_seed", 0)))
 
     def seeds(self, n: int, d_phi: int, cap: int | None = None) -> int:
         asked = int(self.params.get("cap_seeds", 16))
-        return lab.check_capacity_size(n, int(self.params.get("cap_dv", 32)), d_phi, asked if cap is None else min(asked, cap))
+        return capacity.check_size(n, int(self.params.get("cap_dv", 32)), d_phi, asked if cap is None else min(asked, cap))
 
     def cosine(self, label: str) -> float:
         """Mean cosine between φ of the sweep's distinct keys for one feature map (the page's feature-map table)."""
         n = 2 * self.d_k
-        _, cos = lab.feature_map_sweep(self.params.get("cap_fm_rule", "hebbian"), n_max=n,
-                                       seeds=self.seeds(n, 6 * self.d_k, lab.FEATURE_MAP_SEEDS), **self.common())
+        _, cos = cache.feature_map_sweep(self.params.get("cap_fm_rule", "hebbian"), n_max=n,
+                                       seeds=self.seeds(n, 6 * self.d_k, capacity.FEATURE_MAP_SEEDS), **self.common())
         return float(cos[label][1])
 
     def recency(self, rule: str, newest: bool) -> float:
@@ -300,7 +306,7 @@ class CapacityCtx:
         rules = tuple(dict.fromkeys((*self.params.get("cap_rules", ["hebbian", "delta", "rls"]), "delta")))
         if rule not in rules:
             raise ValueError(f"the rule {rule} is not in this step's recency chart")
-        mean = lab.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.common())[rule][0]  # index 0 = newest
+        mean = cache.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.common())[rule][0]  # index 0 = newest
         q = max(1, n // 4)
         return float(np.mean(mean[:q] if newest else mean[-q:]))
 
@@ -333,7 +339,7 @@ quantity("overwrite_delta_err", "capacity", "‖delta read − v₂‖")(
 
 
 # ---------------------------------------------------------------------------------------------- forms
-def _forms_ctx(params: Mapping[str, Any]) -> lab.FormsResult:
+def _forms_ctx(params: Mapping[str, Any]) -> forms_exp.FormsResult:
     g = params.get
     rule, T = g("forms_rule", DEFAULT_RULE), int(g("forms_T", 16))
     gate = float(g("forms_gate", 0.9)) if fwp_core.get_spec(rule).gate_kind is not None else 0.9
@@ -341,7 +347,7 @@ def _forms_ctx(params: Mapping[str, Any]) -> lab.FormsResult:
     choices = forms_core.input_choices(rule)
     raw = g("forms_inputs", choices[0])
     inputs = by_title.get(raw, raw)  # the URL holds the title, the widget's state the key
-    return lab.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
+    return cache.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
                             float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)),
                             inputs=inputs if inputs in choices else choices[0], A=float(g("forms_A", MAMBA2_A)))
 

@@ -1,5 +1,5 @@
 """The Capacity page's experiments, pure (no Streamlit, no Plotly): capacity sweeps over N stored pairs for each rule
-and each feature map, recall error by a pair's age, and the overwrite demo. ``app.lab`` caches them per setting.
+and each feature map, recall error by a pair's age, and the overwrite demo. ``app.cache`` caches them per setting.
 
     curves = sweep(("hebbian", "delta"), d_k=16, d_v=16, n_max=64, seeds=8, key_type="random", rho=0.5, beta=1.0, gate=0.95)
     curves["delta"].mean                    # mean relative recall error at N = 1..64, cut before any divergence

@@ -8,12 +8,15 @@ Additive rules: A (β and decay folded in) times V is the output.
 
 from __future__ import annotations
 
+from fwp_core.experiments import explorer
+from app import cache
+
 import numpy as np
 import pytest
 import torch
 
 import fwp_core
-from app import compute, figures
+from app import figures
 from tests.helpers import chart, decode, expected_trace, no_errors, open_page, trace_named
 
 TOL = 1e-4  # the app runs in float32
@@ -27,8 +30,8 @@ CASES = {  # rule -> extra URL parameters
 }
 
 
-def _cfg(rule: str, gate: float = 0.9) -> compute.ExplorerConfig:
-    return compute.ExplorerConfig(rule=rule, hparams=tuple(sorted(fwp_core.registry.resolve_hparams(rule).items())),
+def _cfg(rule: str, gate: float = 0.9) -> explorer.ExplorerConfig:
+    return explorer.ExplorerConfig(rule=rule, hparams=tuple(sorted(fwp_core.registry.resolve_hparams(rule).items())),
                                   T=12, d_k=4, d_v=4, gate=gate)
 
 
@@ -87,9 +90,9 @@ def test_attention_view_multiplies_out_to_the_outputs(rule: str) -> None:
 @pytest.mark.parametrize("rule", fwp_core.rule_names())
 def test_attention_panels_and_figure_for_every_rule(rule: str) -> None:
     """Without AppTest: attention_panels of every rule, drawn by attention_figure, keep the identities above."""
-    res = compute.explorer_result.__wrapped__(_cfg(rule, gate=0.8))
+    res = cache.explorer_result.__wrapped__(_cfg(rule, gate=0.8))
     spec = fwp_core.get_spec(rule)
-    panels = compute.attention_panels(res.trace, res.form, rule)
+    panels = explorer.attention_panels(res.trace, res.form, rule)
     fig = figures.attention_figure(3, **panels).to_dict()
     drawn = {tr["name"]: decode(tr["z"]) for tr in fig["data"]}
     Y, V = res.trace.outputs.double().numpy(), res.trace.token_values.double().numpy()
@@ -110,11 +113,11 @@ def test_attention_panels_and_figure_for_every_rule(rule: str) -> None:
 
 
 def test_attention_panels_of_a_diverged_run_stop_before_it() -> None:
-    cfg = compute.ExplorerConfig(rule="delta", hparams=(("normalize", "none"),), sequence="random", beta=1.0, d_k=8, T=16)
-    res = compute.explorer_result.__wrapped__(cfg)
+    cfg = explorer.ExplorerConfig(rule="delta", hparams=(("normalize", "none"),), sequence="random", beta=1.0, d_k=8, T=16)
+    res = cache.explorer_result.__wrapped__(cfg)
     n = res.trace.valid_steps
     assert 0 < n < 16
-    panels = compute.attention_panels(res.trace, res.form, "delta")
+    panels = explorer.attention_panels(res.trace, res.form, "delta")
     assert panels["contributions"].shape == (n, n) and np.isfinite(panels["contributions"]).all()
     np.testing.assert_allclose(panels["contributions"] @ res.trace.values[:n].double().numpy(),
                                res.trace.outputs[:n].double().numpy(), rtol=TOL, atol=TOL)  # outputs grow to ~1e3

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import compare as compare_exp
+from app import cache
+from app import stepper
+
 import json
 from pathlib import Path
 
@@ -10,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app import figures, lab, state
+from app import figures, state
 from fwp_core.sequences import overwrite_episode
 from tests.helpers import decode, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
@@ -78,7 +82,7 @@ def test_stepping_moves_every_rule_together() -> None:
     assert at.query_params["cmp_t"] in ("2", ["2"])
     scrub = [json.loads(c.proto.json) for c in at.get("bidi_component") if "fwp_scrubber" in c.proto.component_name]
     assert scrub == [{"t": 2, "T": 12}]
-    state.scrub_to(lab.KeyedSession(at.session_state, {"t": "cmp_t", "playing": "cmp_playing"}), 7, 12)  # the scrubber's move
+    state.scrub_to(stepper.KeyedSession(at.session_state, {"t": "cmp_t", "playing": "cmp_playing"}), 7, 12)  # the scrubber's move
     at.run()
     assert caption_t(at) == "t = 7 / 12"
     assert at.query_params["cmp_t"] in ("7", ["7"])
@@ -200,9 +204,9 @@ def test_linear_attention_recall_uses_its_normalised_read() -> None:
     y = decode(trace_named(recall, "1·linear_attention")["y"])
     assert len(y) == 1 and y[0] < 1e-3  # the unnormalised read W_1 φ(k_1) = ‖φ(k_1)‖² v_1 was far off
     hp = tuple(sorted(fwp_core.make_rule("linear_attention").hparams.items()))
-    cfg = lab.CompareConfig(slots=(lab.Slot("linear_attention", hp), lab.Slot("delta")), T=12, d_k=16, d_v=8)
-    run = lab.compare_result(cfg).runs[0]
-    idx, err = lab.recall_at(run, 12)
+    cfg = compare_exp.CompareConfig(slots=(compare_exp.Slot("linear_attention", hp), compare_exp.Slot("delta")), T=12, d_k=16, d_v=8)
+    run = cache.compare_result(cfg).runs[0]
+    idx, err = compare_exp.recall_at(run, 12)
     K, V = run.keys.astype(float), run.values.astype(float)  # φ(k_i) (β = 1) and v_i
     read = (K[idx - 1] @ run.weights[12].astype(float).T) / (K[idx - 1] @ K.sum(0) + 1e-6)[:, None]
     np.testing.assert_allclose(err, np.linalg.norm(V[idx - 1] - read, axis=1) / np.linalg.norm(V[idx - 1], axis=1), rtol=1e-4)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import explorer as explorer_exp
+from app import cache
+from app import figures
+
 import io
 import json
 from pathlib import Path
@@ -12,7 +16,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app import compute, state
+from app import state
 from app.state import EXPLORER_PARAMS
 from tests.helpers import chart, decode, expected_trace, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
@@ -74,11 +78,11 @@ def test_weights_chart_equals_core_trace() -> None:
     spec = figure_with_trace(at, "W_t")
     W_chart = decode(trace_named(spec, "W_t")["z"])
     U_chart = decode(trace_named(spec, "update")["z"])
-    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+    cfg = explorer_exp.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
                                  sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
     rule = fwp_core.make_rule("delta")
-    ep = compute.build_episode(cfg)
-    inputs = compute.run_inputs(cfg, ep, rule)
+    ep = explorer_exp.build_episode(cfg)
+    inputs = explorer_exp.run_inputs(cfg, ep, rule)
     trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"])
     np.testing.assert_allclose(W_chart, trace.weights[7].numpy(), atol=1e-6)
     np.testing.assert_allclose(U_chart, (trace.weights[7] - trace.weights[6]).numpy(), atol=1e-6)
@@ -103,10 +107,10 @@ def test_weights_figure_at_step_t_sent_and_saved() -> None:
     """The one builder of the Explorer's weights figure: the stepper's spec (no colorbar, the scale is drawn in
     HTML) and the export's full figure (with its colorbar) carry the same W_t and update of step t; hover names
     the tokens that wrote each cell."""
-    res = compute.explorer_result.__wrapped__(compute.ExplorerConfig(rule="delta", T=6, d_k=4, d_v=3, seed=2))
+    res = cache.explorer_result.__wrapped__(explorer_exp.ExplorerConfig(rule="delta", T=6, d_k=4, d_v=3, seed=2))
     W = res.trace.weights.numpy()
-    spec = compute.weights_figure_at(res, 4, hover=True, as_spec=True).to_dict()
-    full = compute.weights_figure_at(res, 4).to_dict()
+    spec = figures.weights_figure_at(res, 4, hover=True, as_spec=True).to_dict()
+    full = figures.weights_figure_at(res, 4).to_dict()
     for fig in (spec, full):
         np.testing.assert_array_equal(decode(trace_named(fig, "W_t")["z"]), W[4])
         np.testing.assert_array_equal(decode(trace_named(fig, "update")["z"]), W[4] - W[3])
@@ -191,14 +195,14 @@ def _npz(**arrays: np.ndarray) -> bytes:
 
 def test_upload_parser_errors_reach_the_page() -> None:
     # AppTest cannot drive st.file_uploader; the page shows build_episode's ValueError as st.error, so test that path
-    cfg = compute.ExplorerConfig(sequence="upload")
+    cfg = explorer_exp.ExplorerConfig(sequence="upload")
     with pytest.raises(ValueError, match="choose a CSV or NPZ"):
-        compute.build_episode(cfg, None)
+        explorer_exp.build_episode(cfg, None)
     with pytest.raises(ValueError, match="same number of rows"):
-        compute.build_episode(cfg, ("x.npz", _npz(k=np.ones((4, 3)), v=np.ones((5, 2)))))
+        explorer_exp.build_episode(cfg, ("x.npz", _npz(k=np.ones((4, 3)), v=np.ones((5, 2)))))
     with pytest.raises(ValueError, match="unsupported file type"):
-        compute.build_episode(cfg, ("x.pkl", b"\x80\x04K\x01."))
-    ep = compute.build_episode(cfg, ("x.npz", _npz(k=np.eye(4), v=np.arange(8.0).reshape(4, 2))))
+        explorer_exp.build_episode(cfg, ("x.pkl", b"\x80\x04K\x01."))
+    ep = explorer_exp.build_episode(cfg, ("x.npz", _npz(k=np.eye(4), v=np.arange(8.0).reshape(4, 2))))
     assert ep.T == 4 and torch.equal(ep.k, torch.eye(4))
 
 
@@ -248,7 +252,7 @@ def test_smooth_playback_sends_every_step_and_its_player() -> None:
     no_errors(at)
     spec = chart(at, "smooth_fig")
     assert [f["name"] for f in spec["frames"]] == [str(t) for t in range(1, 13)]
-    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+    cfg = explorer_exp.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
                                  sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
     trace = expected_trace(cfg)
     np.testing.assert_allclose(decode(spec["frames"][6]["data"][1]["z"]), trace.weights[7].numpy(), rtol=1e-5, atol=1e-6)

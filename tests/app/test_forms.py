@@ -3,6 +3,8 @@ a Mamba2 head is the rule), the mapping table, the delta matrices, every chunk s
 
 from __future__ import annotations
 
+from fwp_core.experiments import forms as forms_exp
+
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app import lab
-from app.lab import forms_rule_names
+
+from fwp_core.forms import form_rule_names as forms_rule_names
 from fwp_core import forms as core
 from fwp_core import ssm
 from fwp_core.sequences import random_episode
@@ -198,8 +200,8 @@ def test_timing_on_demand() -> None:
 
 def test_timing_includes_the_ssm_scan_where_it_exists() -> None:
     for rule in forms_rule_names():
-        assert ("ssm" in lab.forms_of(rule)) == (rule in core.ssm_rule_names())
-    rows = lab.time_forms("gated", (8, 16), d_k=4, d_v=4, chunk_size=4, reps=1)
+        assert ("ssm" in forms_exp.forms_of(rule)) == (rule in core.ssm_rule_names())
+    rows = forms_exp.time_forms("gated", (8, 16), d_k=4, d_v=4, chunk_size=4, reps=1)
     assert [(r["T"], r["form"]) for r in rows] == [(T, f) for T in (8, 16) for f in core.FORMS]
     assert all(r["seconds"] > 0 for r in rows)
 

@@ -3,11 +3,13 @@ with the numbers ``Rule.local_loss`` gives on the page's own trace."""
 
 from __future__ import annotations
 
+from app import cache
+
 import numpy as np
 import pytest
 
 import fwp_core
-from app import compute
+
 from app.compare_presets import PRESETS, preset_values
 from app.lessons import compare_config, explorer_config
 from tests.helpers import no_errors, open_page
@@ -18,7 +20,7 @@ LABEL = "local loss ℓ_t: before → after"
 
 def expected(params: dict[str, str], t: int) -> tuple[float, float]:
     """ℓ_t(W_{t−1}), ℓ_t(W_t) straight from the core, on the trace the Explorer runs for these URL values."""
-    res = compute.explorer_result(explorer_config(params))
+    res = cache.explorer_result(explorer_config(params))
     rule = fwp_core.make_rule(res.cfg.rule, **dict(res.cfg.hparams))
     tr = res.trace
     k, v = tr.token_keys[t - 1].double(), tr.token_values[t - 1].double()
@@ -66,7 +68,7 @@ def test_compare_tables_the_local_objective_of_every_rule_live() -> None:
     for row, slot in zip(table.to_dict("records"), cfg.slots):
         spec = fwp_core.get_spec(slot.rule)
         assert row["ℓ_t(W)"] == spec.objective.loss and row["step"] == spec.objective.kind
-        loc = compute.local_losses(cfg.explorer_config(slot))
+        loc = cache.local_losses(cfg.explorer_config(slot))
         before, after = float(row["ℓ_t(W_{t−1})"]), float(row["ℓ_t(W_t)"])
         assert [before, after] == pytest.approx([loc.before[t - 1], loc.after[t - 1]], rel=1e-3)
         assert float(row["change"]) == pytest.approx(after - before, rel=1e-3, abs=1e-3)

@@ -4,13 +4,15 @@ state and outputs from ``ssm.mamba2_scan`` (float32 app: within 1e-6 × max(1, m
 
 from __future__ import annotations
 
+from fwp_core.experiments import explorer as explorer_exp
+
 import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
 import fwp_core
-from app import compute
+
 from fwp_core import ssm
 from fwp_core.sequences import MAMBA2_A, SOURCES
 from tests.helpers import chart, decode, no_errors, open_page, trace_named
@@ -41,10 +43,10 @@ def test_the_picker_offers_the_source_with_its_help() -> None:
 
 
 def test_the_explorer_uses_the_episodes_own_beta_and_gate() -> None:
-    cfg = compute.ExplorerConfig(rule="gated", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("gated").items())),
+    cfg = explorer_exp.ExplorerConfig(rule="gated", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("gated").items())),
                                  sequence="mamba2", T=T, d_k=D_K, d_v=D_V, seed=SEED, beta=1.0, schedule="constant")
-    ep = compute.build_episode(cfg)
-    x = compute.run_inputs(cfg, ep, fwp_core.make_rule("gated"))
+    ep = explorer_exp.build_episode(cfg)
+    x = explorer_exp.run_inputs(cfg, ep, fwp_core.make_rule("gated"))
     assert torch.equal(x["beta"], ep.beta) and torch.equal(x["gate"], ep.gate)
     h = head()
     torch.testing.assert_close(x["beta"].double(), h["dt"], rtol=1e-6, atol=0)

@@ -1,25 +1,27 @@
-"""compute.run_inputs — what the Explorer feeds a rule — checked against the configuration it comes from, written
+"""explorer.run_inputs — what the Explorer feeds a rule — checked against the configuration it comes from, written
 out independently (the other Explorer tests reuse it to build expected traces, so it is tested on its own here)."""
 
 from __future__ import annotations
+
+from fwp_core.experiments import explorer
 
 import pytest
 import torch
 
 import fwp_core
-from app import compute
+
 from fwp_core.registry import resolve_hparams
 
 
-def cfg_for(rule: str, **kw) -> compute.ExplorerConfig:
+def cfg_for(rule: str, **kw) -> explorer.ExplorerConfig:
     base = dict(sequence="random", T=10, d_k=6, d_v=5, seed=2, beta=0.7)
     base.update(kw)
-    return compute.ExplorerConfig(rule=rule, hparams=tuple(sorted(resolve_hparams(rule).items())), **base)
+    return explorer.ExplorerConfig(rule=rule, hparams=tuple(sorted(resolve_hparams(rule).items())), **base)
 
 
-def inputs(cfg: compute.ExplorerConfig) -> tuple[dict, fwp_core.sequences.Episode]:
-    ep = compute.build_episode(cfg)
-    return compute.run_inputs(cfg, ep, fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))), ep
+def inputs(cfg: explorer.ExplorerConfig) -> tuple[dict, fwp_core.sequences.Episode]:
+    ep = explorer.build_episode(cfg)
+    return explorer.run_inputs(cfg, ep, fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))), ep
 
 
 def test_constant_beta_and_the_episode_passed_through_in_float32() -> None:

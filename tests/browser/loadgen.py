@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import fwp_core
-from app.compute import ExplorerConfig
+from fwp_core.experiments.explorer import ExplorerConfig
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR
 from tests.helpers import decode, expected_trace
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from fwp_core.experiments import explorer
+
 import re
 
 import numpy as np
 from playwright.sync_api import expect
 
 import fwp_core
-from app import compute
+
 from tests.browser.conftest import ARTIFACTS, errors_on, plotly_traces, wait_idle
 
 DEEP = "/explorer?rule=delta&sequence=overwrite&T=12&d_k=8&d_v=8&seed=3&beta=1&t=5"
@@ -21,10 +23,10 @@ def caption_t(page) -> tuple[int, int]:
 
 
 def expected_weights(t: int) -> np.ndarray:
-    cfg = compute.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
+    cfg = explorer.ExplorerConfig(rule="delta", hparams=tuple(sorted(fwp_core.registry.resolve_hparams("delta").items())),
                                  sequence="overwrite", T=12, d_k=8, d_v=8, seed=3, beta=1.0)
     rule = fwp_core.make_rule("delta")
-    inputs = compute.run_inputs(cfg, compute.build_episode(cfg), rule)
+    inputs = explorer.run_inputs(cfg, explorer.build_episode(cfg), rule)
     return rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"]).weights[t].numpy()
 
 

@@ -1,26 +1,51 @@
-"""The Explorer's computation: configuration → episode → trace and parallel form, cached per session.
+"""The Explorer's experiment, pure (no Streamlit, no Plotly): a configuration → its episode → the rule's trace, its
+parallel form and what the page's views draw. ``app.cache`` caches it per configuration.
 
-Pure apart from ``st.cache_data`` (bounded by ``LIMITS.cache_entries``); every function raises
-``ValueError`` with a message fit for ``st.error`` when the configuration cannot be run.
+    cfg = ExplorerConfig(rule="delta", sequence="overwrite", T=16, beta=1.0)
+    res = run_explorer(cfg)            # res.trace (Trace), res.form, res.panels, res.local
+    res.trace.retrieval_error          # (T,)
+
+Every function raises ``ValueError`` with a message fit for the page when the configuration cannot be run.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import streamlit as st
 import torch
 
-import fwp_core
-from fwp_core import metrics
-from fwp_core.sequences import Episode, make_episode, parse_upload
+from .. import metrics
+from ..registry import get_spec, make_rule
+from ..rules.base import Rule
+from ..sequences import MAX_UPLOAD_BYTES, Episode, make_episode, parse_upload
+from ..trace import ParallelForm, Trace
 
-from . import figures
-from .figures import symmetric_range
-from .state import DEFAULT_RULE, LIMITS
+DEFAULT_RULE = "delta"
+"""The rule a page shows before anyone picks one."""
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an uploaded sequence may be (the app passes its own limits)."""
+
+    max_bytes: int = MAX_UPLOAD_BYTES
+    max_T: int = 1024
+    max_d: int = 128
+
+
+def symmetric_range(*arrays: np.ndarray) -> float:
+    """max |x| over the finite entries of all arrays (1 when there are none or all are 0): one colour range."""
+    m = 0.0
+    for a in arrays:
+        a = np.asarray(a, dtype=float)
+        finite = a[np.isfinite(a)]
+        if finite.size:
+            m = max(m, float(np.abs(finite).max()))
+    return m if m > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -51,13 +76,14 @@ def digest(data: bytes | None) -> str:
     return hashlib.sha256(data).hexdigest()[:16] if data else ""
 
 
-def build_episode(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> Episode:
+def build_episode(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None, *,
+                  limits: UploadLimits = UploadLimits()) -> Episode:
     """The episode of the configuration (an upload overrides T, d_k and d_v)."""
     if cfg.sequence == "upload":
         if upload is None:
             raise ValueError("choose a CSV or NPZ file to upload (arrays k, v and optional q, beta, gate)")
         name, data = upload
-        return parse_upload(name, data, max_bytes=LIMITS.max_upload_bytes, max_T=LIMITS.max_T, max_d=LIMITS.max_d)
+        return parse_upload(name, data, max_bytes=limits.max_bytes, max_T=limits.max_T, max_d=limits.max_d)
     params: dict[str, Any] = dict(T=cfg.T, d_k=cfg.d_k, d_v=cfg.d_v, seed=cfg.seed, rho=cfg.rho)
     if cfg.sequence == "text":
         params = dict(text=cfg.text, d_k=cfg.d_k, d_v=cfg.d_v, seed=cfg.seed)
@@ -76,9 +102,9 @@ def beta_schedule(cfg: ExplorerConfig, T: int) -> torch.Tensor:
     raise ValueError(f"unknown β schedule {cfg.schedule!r}; allowed: constant, ramp, random")
 
 
-def run_inputs(cfg: ExplorerConfig, ep: Episode, rule: fwp_core.Rule) -> dict[str, Any]:
+def run_inputs(cfg: ExplorerConfig, ep: Episode, rule: Rule) -> dict[str, Any]:
     """q, k, v, beta, gate for ``rule`` on ``ep``, on the configured device, float32."""
-    spec = fwp_core.get_spec(cfg.rule)
+    spec = get_spec(cfg.rule)
     dev = torch.device(cfg.device)
     T = ep.T
     beta = beta_schedule(cfg, T)
@@ -123,21 +149,20 @@ class LocalLosses:
         return float(self.raised()[:t][ok].mean()) if ok.any() else float("nan")
 
 
-def local_losses_of(rule: fwp_core.Rule, trace: fwp_core.Trace) -> LocalLosses | None:
+def local_losses_of(rule: Rule, trace: Trace) -> LocalLosses | None:
     """ℓ_t before and after each write of a single-sequence trace, or None where the rule's registry entry names no
     objective (``RuleSpec.objective``)."""
-    if fwp_core.get_spec(trace.rule).objective is None:
+    if get_spec(trace.rule).objective is None:
         return None
     with torch.no_grad():
         before, after = rule.local_losses(trace)
     return LocalLosses(before=before.cpu().numpy(), after=after.cpu().numpy())
 
 
-@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
 def local_losses(cfg: ExplorerConfig) -> LocalLosses | None:
     """``local_losses_of`` for the configuration's run (the Compare page's rules: the same inputs as
-    ``lab.compare_result``), without the Explorer's parallel form and figures."""
-    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
+    ``compare.run_compare``), without the Explorer's parallel form and figures."""
+    rule = make_rule(cfg.rule, **dict(cfg.hparams))
     inputs = run_inputs(cfg, build_episode(cfg), rule)
     with torch.no_grad():
         trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
@@ -150,8 +175,8 @@ class ExplorerResult:
 
     cfg: ExplorerConfig
     tokens: tuple[str, ...]
-    trace: fwp_core.Trace
-    form: fwp_core.ParallelForm | None
+    trace: Trace
+    form: ParallelForm | None
     parallel_outputs: np.ndarray | None  # (T, d_v)
     zmax: float  # one colour range for the weights figure over all valid steps
     T: int
@@ -171,18 +196,17 @@ def _cpu(x: Any) -> Any:
     return x
 
 
-@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
-def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> ExplorerResult:
+def run_explorer(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None, *, limits: UploadLimits = UploadLimits()) -> ExplorerResult:
     """Run the configured rule on its episode (recurrent and, where one exists, parallel form)."""
-    rule = fwp_core.make_rule(cfg.rule, **dict(cfg.hparams))
-    ep = build_episode(cfg, upload)
+    rule = make_rule(cfg.rule, **dict(cfg.hparams))
+    ep = build_episode(cfg, upload, limits=limits)
     inputs = run_inputs(cfg, ep, rule)
     with torch.no_grad():
         trace = rule.run(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"])
         form = rule.parallel(inputs["q"], inputs["k"], inputs["v"], beta=inputs["beta"], gate=inputs["gate"]) if rule.has_parallel else None
-    trace = fwp_core.Trace(**{f: _cpu(getattr(trace, f)) for f in fwp_core.Trace.__dataclass_fields__})
+    trace = Trace(**{f: _cpu(getattr(trace, f)) for f in Trace.__dataclass_fields__})
     if form is not None:
-        form = fwp_core.ParallelForm(**{f: _cpu(getattr(form, f)) for f in fwp_core.ParallelForm.__dataclass_fields__})
+        form = ParallelForm(**{f: _cpu(getattr(form, f)) for f in ParallelForm.__dataclass_fields__})
     valid = trace.valid_steps
     W = trace.weights[: valid + 1].numpy()
     zmax = symmetric_range(W, trace.updates[:valid].numpy(), trace.values[:valid].numpy(), trace.retrieved[:valid].numpy(),
@@ -194,7 +218,7 @@ def explorer_result(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None
     )
 
 
-def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, rule: str) -> dict[str, Any]:
+def attention_panels(trace: Trace, form: ParallelForm | None, rule: str) -> dict[str, Any]:
     """The attention view's matrices, as keyword arguments of ``figures.attention_figure``; with W_0 = 0:
 
     * delta-type rules (``form.correction`` set): ``attention`` A = QKᵀ ⊙ Γ ⊙ M (Γ_ts = α_{s+1}⋯α_t the gate's
@@ -209,7 +233,7 @@ def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, 
     A diverged run is cut before its first bad step (the matrices are lower triangular, so the top-left block of
     A T is the product of the blocks)."""
     n = trace.valid_steps
-    spec = fwp_core.get_spec(rule)
+    spec = get_spec(rule)
     if form is None or spec.substeps:
         return dict(scores=torch.tril(trace.queries[:n] @ trace.token_keys[:n].T).numpy(), substeps=spec.substeps)
     A = form.attention[:n, :n]
@@ -220,28 +244,9 @@ def attention_panels(trace: fwp_core.Trace, form: fwp_core.ParallelForm | None, 
                 contributions=(A.double() @ corr.double()).numpy(), gated=trace.gate is not None, step=spec.step_symbol)
 
 
-def weights_figure_at(result: ExplorerResult, t: int, *, hover: bool = False, as_spec: bool = False) -> Any:
-    """The Explorer's weights figure at step t: W_{t−1} → update → W_t with the step's vectors, on the result's one
-    colour range. ``hover``: each cell of W_t names the tokens that wrote it (up to ``LIMITS.max_hover_cells``
-    cells). ``as_spec``: the chart as the stepper sends it, its colour scale drawn beside it (no colorbar);
-    otherwise a full figure with its colorbar, as the HTML export saves it."""
-    trace, i = result.trace, t - 1
-    W = trace.weights.numpy()
-    labels = None
-    if hover and W.shape[-2] * W.shape[-1] <= LIMITS.max_hover_cells:
-        labels = figures.contribution_labels(trace.updates[:t].numpy(), result.tokens, t)
-    return figures.weights_figure(
-        W[t - 1], W[t] - W[t - 1], W[t], key=trace.token_keys[i].numpy(),
-        query=trace.queries[i].numpy(), value=trace.token_values[i].numpy(),
-        retrieved=trace.retrieved[i].numpy(), output=trace.outputs[i].numpy(), zmax=result.zmax, t=t, hover=labels,
-        parallel_output=None if result.parallel_outputs is None else result.parallel_outputs[i], as_spec=as_spec,
-        max_index_cells=LIMITS.max_hover_cells, colorbar=not as_spec,
-    )
-
-
 def eigenvalues_at(result: ExplorerResult, t: int) -> np.ndarray | None:
     """Eigenvalues of step t's transition, or None where they are not finite."""
-    rule = fwp_core.make_rule(result.cfg.rule, **dict(result.cfg.hparams))
+    rule = make_rule(result.cfg.rule, **dict(result.cfg.hparams))
     ev = metrics.transition_eigenvalues(rule, result.trace, t).numpy()
     return ev if np.isfinite(ev).all() else None
 
@@ -250,7 +255,7 @@ def explain_divergence(result: ExplorerResult) -> str:
     """Words for a diverged run: where, why (the transition's eigenvalues), and what fixes it."""
     trace = result.trace
     s = trace.diverged_at
-    rule = fwp_core.make_rule(result.cfg.rule, **dict(result.cfg.hparams))
+    rule = make_rule(result.cfg.rule, **dict(result.cfg.hparams))
     kn = float(torch.linalg.vector_norm(trace.token_keys[s - 1]))
     b = float(trace.beta[s - 1].reshape(-1)[0])
     worst = None
@@ -264,7 +269,7 @@ def explain_divergence(result: ExplorerResult) -> str:
     if worst is not None and worst[0] > 1:
         why = (f" Step {worst[1]}'s transition has an eigenvalue λ ≈ {worst[2]:.3g} with |λ| > 1, so each such write "
                "multiplies part of the memory by more than 1 and the state grows geometrically.")
-    spec = fwp_core.get_spec(result.cfg.rule)
+    spec = get_spec(result.cfg.rule)
     detail = ""
     if spec.family == "delta":
         detail = (f" Here ‖φ(k_{s})‖ = {kn:.3g} and β_{s} = {b:.3g}: the delta transition I − β k kᵀ has the eigenvalue "
@@ -278,14 +283,15 @@ def explain_divergence(result: ExplorerResult) -> str:
 BETA_FIXES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 
 
-@st.cache_data(max_entries=LIMITS.cache_entries, show_spinner=False)
-def suggest_fix(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None) -> tuple[str, float] | None:
+def suggest_fix(cfg: ExplorerConfig, upload: tuple[str, bytes] | None = None, *,
+                run: Callable[..., ExplorerResult] = run_explorer) -> tuple[str, float] | None:
     """The smallest change that keeps the run finite: unit keys (l2) and the largest β ≤ min(β, 1) from
-    ``BETA_FIXES`` that does not diverge, or None if nothing in that list helps."""
+    ``BETA_FIXES`` that does not diverge, or None if nothing in that list helps. ``run``: how to run a
+    configuration (the app passes its cached runner)."""
     for beta in (b for b in BETA_FIXES if b <= max(min(cfg.beta, 1.0), BETA_FIXES[-1])):
         hp = dict(cfg.hparams)
         hp["normalize"] = "l2"
         trial = replace(cfg, beta=beta, hparams=tuple(sorted(hp.items())))
-        if explorer_result(trial, upload).trace.diverged_at is None:
+        if run(trial, upload).trace.diverged_at is None:
             return "l2", beta
     return None
