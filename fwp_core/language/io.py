@@ -1,0 +1,88 @@
+"""Saving and loading language models: a state dict plus the config as plain data, read weights-only.
+
+The file is ``torch.save({"format": FORMAT, "version": VERSION, "config": {...}, "state_dict": {...}})`` and
+is read back with ``torch.load(..., weights_only=True)``, which never runs code from the file. Anything else
+(another torch file, a text file, wrong shapes, non-finite numbers) raises ValueError. ``save(..., dtype=
+torch.float16)`` halves the file (the shipped models); ``load`` always returns float32 weights.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+import torch
+
+from .model import CharModel, LanguageConfig
+
+FORMAT = "fwp_core.language"
+VERSION = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def save(model: CharModel, path: str | os.PathLike | BinaryIO, *, dtype: torch.dtype = torch.float32) -> None:
+    """Write ``model`` to ``path`` (a file name or a writable binary file object)."""
+    if not isinstance(model, CharModel):
+        raise ValueError(f"only a fwp_core.language CharModel can be saved, got {type(model).__name__}")
+    if dtype not in (torch.float32, torch.float16, torch.float64):
+        raise ValueError(f"dtype={dtype!r} is not allowed; use torch.float32, torch.float16 or torch.float64")
+    payload = {
+        "format": FORMAT, "version": VERSION, "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu().to(dtype).clone() for k, v in model.state_dict().items()},
+    }
+    torch.save(payload, path)
+
+
+def _read(source: Any) -> Any:
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        if not os.path.isfile(source):
+            raise ValueError(f"no language model file at {os.fspath(source)!r}")
+        if os.path.getsize(source) > MAX_FILE_BYTES:
+            raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; it is not a language model file")
+        with open(source, "rb") as fh:
+            data = fh.read()
+    elif hasattr(source, "read"):
+        data = source.read(MAX_FILE_BYTES + 1)
+        if not isinstance(data, (bytes, bytearray)):
+            raise ValueError("the file object must be opened in binary mode")
+    else:
+        raise ValueError(f"load takes a path, bytes or a binary file object, got {type(source).__name__}")
+    if not data or len(data) > MAX_FILE_BYTES:
+        raise ValueError("the file is empty or too large; it is not a language model file")
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to unpickle safely means "not our file"
+        raise ValueError(f"not a readable language model file ({type(exc).__name__}); save one with "
+                         "fwp_core.language.save") from exc
+
+
+def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> CharModel:
+    """Read a model written by ``save``; returns it in eval mode on the CPU, float32. ValueError otherwise."""
+    obj = _read(source)
+    if not isinstance(obj, Mapping) or obj.get("format") != FORMAT:
+        raise ValueError(f"not a language model file: expected a dict with format {FORMAT!r}")
+    if obj.get("version") != VERSION:
+        raise ValueError(f"unsupported language model file version {obj.get('version')!r}; this version reads {VERSION}")
+    if set(obj) != {"format", "version", "config", "state_dict"}:
+        raise ValueError(f"language model file has unexpected entries {sorted(map(str, obj))}")
+    try:
+        config = LanguageConfig.from_dict(obj["config"])
+    except ValueError as exc:
+        raise ValueError(f"language model file: bad config: {exc}") from exc
+    model = CharModel(config)
+    state, expected = obj["state_dict"], model.state_dict()
+    if not isinstance(state, Mapping) or set(state) != set(expected):
+        raise ValueError("language model file: the weights do not match its config")
+    for name, ref in expected.items():
+        t = state[name]
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or t.shape != ref.shape:
+            raise ValueError(f"language model file: weight {name!r} must be a float tensor of shape {tuple(ref.shape)}")
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"language model file: weight {name!r} contains NaN or inf")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
+    model.eval()
+    return model
