@@ -5,17 +5,13 @@ No Streamlit here: the page, the lessons and the tests share it."""
 
 from __future__ import annotations
 
-from fwp_core.experiments import compare
-
 from dataclasses import dataclass
 from typing import Any
 
+from fwp_core.experiments import compare
 from fwp_core.registry import resolve_hparams
 
-
-
-DEFAULT_RULES = ("hebbian", "delta", "decay", "gated_delta")
-"""The rule of each of the four comparison slots before anyone picks one."""
+from .page_tables import COMPARE, compare_values
 
 
 def slot(rule: str, beta: float = 1.0, schedule: str = "constant", gate: float = 0.9, **hp: Any) -> compare.Slot:
@@ -117,25 +113,10 @@ PRESETS: dict[str, Preset] = {
         claims=({"quantity": "recall_new_2", "below": "recall_new_1"}, {"quantity": "recall_old_2", "above": "recall_old_1"}),
     ),
 }
-DEFAULT = PRESETS["overwrite"].cfg
 
 
 def preset_values(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The page's URL parameters for preset ``name``, and the default of each (to leave defaults out of the URL)."""
     p = PRESETS[name]
-    cfg = p.cfg
-    values: dict[str, Any] = {"cmp_n": len(cfg.slots)}
-    defaults: dict[str, Any] = {"cmp_n": 2, "cmp_seq": DEFAULT.sequence, "cmp_T": DEFAULT.T, "cmp_dk": DEFAULT.d_k,
-                                "cmp_dv": DEFAULT.d_v, "cmp_seed": 0, "cmp_softmax": False, "cmp_sm_scale": 10.0, "cmp_t": 1}
-    for i, s in enumerate(cfg.slots, start=1):
-        values[f"cmp{i}_rule"] = s.rule
-        defaults[f"cmp{i}_rule"] = DEFAULT_RULES[i - 1]
-        rule_defaults = resolve_hparams(s.rule)
-        for k, v in s.hparams:
-            values[f"cmp{i}_{k}"] = v
-            defaults[f"cmp{i}_{k}"] = rule_defaults[k]
-        values.update({f"cmp{i}_beta": float(s.beta), f"cmp{i}_sched": s.schedule, f"cmp{i}_gate": float(s.gate)})
-        defaults.update({f"cmp{i}_beta": 1.0, f"cmp{i}_sched": "constant", f"cmp{i}_gate": 0.9})
-    values.update(cmp_seq=cfg.sequence, cmp_T=cfg.T, cmp_dk=cfg.d_k, cmp_dv=cfg.d_v, cmp_seed=cfg.seed, cmp_softmax=cfg.softmax,
-                  cmp_sm_scale=float(cfg.softmax_scale), cmp_t=p.t or cfg.T)
-    return values, defaults
+    values = compare_values(p.cfg, p.t)
+    return values, COMPARE.defaults(values)

@@ -1,23 +1,21 @@
-"""Session and URL state in one place: the limits, the Explorer's parameters, and their parsing.
+"""The app's limits and the session's stepping state.
 
-Widgets are bound to the URL with ``bind="query-params"`` under the names below, so a link
-reproduces the view; the step ``t`` is the session's own (see ``app/stepper.py``), read from the URL on a
-first visit (``start_t``), written back to it on every run of the stepper (``write_t``) and followed when the
-URL changes outside it (``follow_url_t``). Streamlit silently drops URL values a widget cannot take; ``parse_query`` reads
-the raw URL once per session so that the page can say precisely what was wrong and what is allowed.
-``parse_param`` either returns a clean value or raises ``ValueError``, nothing else.
+Widgets are bound to the URL with ``bind="query-params"`` under the names of each page's parameter table
+(``app.page_tables``), so a link reproduces the view. The step ``t`` is the session's own (see ``app/stepper.py``),
+read from the URL on a first visit (``start_t``), written back to it on every run of the stepper (``write_t``) and
+followed when the URL changes outside it (``follow_url_t``).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import fwp_core
-from fwp_core.sequences import MAX_UPLOAD_BYTES, SOURCES
+from fwp_core.sequences import MAX_UPLOAD_BYTES
+
+from .pagestate import Param
 
 
 @dataclass(frozen=True)
@@ -38,137 +36,15 @@ LIMITS = Limits()
 
 QP = "query-params"
 """What a widget's ``bind`` names to keep its value in the URL."""
-DEFAULT_RULE = "delta"
-"""The rule a page shows before anyone picks one (Explorer, Forms, Programmer)."""
+STEP = Param("t", "int", 1, 1, LIMITS.max_T)
+"""The step t of a stepped page (the Explorer's ``t``, Compare's ``cmp_t``)."""
 
 
-class LiveChoices(Sequence):
-    """Choices read afresh at every use, e.g. the registry's rule names: a rule registered after this module was
-    imported (``fwp_core.registry.register``) is allowed in the URL too."""
-
-    def __init__(self, names: Callable[[], Sequence[str]]):
-        self._names = names
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return tuple(self._names())[i]
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names()
-
-    def __repr__(self) -> str:
-        return repr(tuple(self._names()))
-
-
-SEQUENCE_CHOICES: tuple[str, ...] = (*SOURCES, "upload")
-BETA_SCHEDULES: tuple[str, ...] = ("constant", "ramp", "random")
-# the Explorer's views of step t, one tab each (only the open one is drawn, so a step redraws one chart)
-EXPLORER_VIEWS: tuple[str, ...] = ("Fast weights", "Attention form", "Retrieval error", "Equations", "All views")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One URL parameter: its type, default and allowed values."""
-
-    name: str
-    kind: str  # "int", "float", "choice", "text"
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    choices: Sequence[str] = ()
-    max_len: int = 0
-
-    def allowed(self) -> str:
-        if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
-        if self.kind == "text":
-            return f"text of at most {self.max_len} characters"
-        kind = "an integer" if self.kind == "int" else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
-
-
-EXPLORER_PARAMS: dict[str, Param] = {
-    p.name: p
-    for p in (
-        Param("rule", "choice", DEFAULT_RULE, choices=LiveChoices(fwp_core.rule_names)),
-        Param("sequence", "choice", "overwrite", choices=SEQUENCE_CHOICES),
-        Param("T", "int", 16, 1, LIMITS.max_T),
-        Param("d_k", "int", 8, 1, LIMITS.max_d),
-        Param("d_v", "int", 8, 1, LIMITS.max_d),
-        Param("seed", "int", 0, 0, 2**31 - 1),
-        Param("beta", "float", 1.0, 0.0, 3.0),
-        Param("t", "int", 1, 1, LIMITS.max_T),
-        Param("schedule", "choice", "constant", choices=BETA_SCHEDULES),
-        Param("gate", "float", 0.9, 0.0, 1.0),
-        Param("rho", "float", 0.5, 0.0, 0.99),
-        Param("view", "choice", EXPLORER_VIEWS[0], choices=EXPLORER_VIEWS),
-        Param("text", "text", "the cat sat on the mat and the dog sat on the cat", max_len=LIMITS.max_text_chars),
-    )
-}
-
-
-def parse_param(param: Param, raw: Any) -> Any:
-    """A raw URL value (str or list of str) -> a clean value, or ValueError saying what is allowed."""
-    if isinstance(raw, (list, tuple)):
-        if len(raw) != 1:
-            raise ValueError(f"URL parameter {param.name} was given {len(raw)} times; give it once, as {param.allowed()}")
-        raw = raw[0]
-    if not isinstance(raw, str):
-        raise ValueError(f"URL parameter {param.name} must be text")
-    text = raw.strip()
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    if param.kind == "choice":
-        if text not in param.choices:
-            raise ValueError(f"{param.name}={shown!r} is not known; {param.name} must be {param.allowed()}")
-        return text
-    if param.kind == "text":
-        if len(text) > param.max_len:
-            raise ValueError(f"{param.name} is {len(text)} characters long; at most {param.max_len} are allowed")
-        return raw
+def _url_step(raw: Any) -> int | None:
     try:
-        x = float(text)
+        return STEP.parse(raw)
     except ValueError:
-        raise ValueError(f"{param.name}={shown!r} is not a number; {param.name} must be {param.allowed()}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{param.name}={shown!r} is not finite; {param.name} must be {param.allowed()}")
-    if param.kind == "int" and x != int(x):
-        raise ValueError(f"{param.name}={shown!r} is not a whole number; {param.name} must be {param.allowed()}")
-    if (param.low is not None and x < param.low) or (param.high is not None and x > param.high):
-        raise ValueError(f"{param.name}={shown!r} is out of range; {param.name} must be {param.allowed()}")
-    return int(x) if param.kind == "int" else x
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    values: dict[str, Any] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-
-def parse_query(raw: Mapping[str, Any], params: Mapping[str, Param] = EXPLORER_PARAMS) -> ParsedQuery:
-    """Check every known parameter of a raw URL query; unknown names are left to other pages."""
-    values: dict[str, Any] = {}
-    warnings: list[str] = []
-    for name, param in params.items():
-        if name not in raw:
-            continue
-        try:
-            values[name] = parse_param(param, raw[name])
-        except ValueError as exc:
-            warnings.append(f"{exc}. Using {param.default!r} instead.")
-    if "t" in values and "T" in values and values["t"] > values["T"]:
-        warnings.append(f"t={values['t']} is beyond T={values['T']}; showing the last step.")
-        values["t"] = values["T"]
-    return ParsedQuery(values=values, warnings=tuple(warnings))
-
-
-def url_warnings(session: Any, raw: Mapping[str, Any], page: str) -> tuple[str, ...]:
-    """Warnings about this session's first URL for ``page`` (kept for the session)."""
-    key = f"_url_warnings_{page}"
-    if key not in session:
-        session[key] = parse_query(raw).warnings
-    return session[key]
+        return None
 
 
 # ---------------------------------------------------------------------- stepping (session state)
@@ -182,9 +58,10 @@ def clamp_t(session: Any, T: int) -> int:
 def start_t(session: Any, raw: Mapping[str, Any], T: int, default: int = 1, name: str = "t") -> int:
     """The step to show, clamped to 1..T and written back: the session's, or where the session has none (a first
     visit, or a lesson step that leaves t out) the URL's, ``raw[name]``; a missing or bad one counts as ``default``
-    (``url_warnings`` says what was wrong)."""
+    (the page's table says what was wrong, ``PageState.warnings``)."""
     if "t" not in session:
-        session["t"] = parse_query({"t": raw[name]} if name in raw else {}).values.get("t", default)
+        value = _url_step(raw[name]) if name in raw else None
+        session["t"] = default if value is None else value
     return clamp_t(session, T)
 
 
@@ -203,7 +80,7 @@ def follow_url_t(session: Any, raw: Mapping[str, Any], name: str = "t") -> None:
     last = session.get(f"_url_{name}")
     if last is None or name not in raw or raw[name] == last:
         return
-    value = parse_query({"t": raw[name]}).values.get("t")
+    value = _url_step(raw[name])
     if value is not None:
         session["t"] = value
 
@@ -274,7 +151,7 @@ def advance_playback(session: Any, T: int, speed: float, now: float) -> None:
 
 
 def fix_divergence(session: Any, normalize: str, beta: float) -> None:
-    """The one-click fix for a blown-up run (see ``cache.suggest_fix``)."""
+    """The one-click fix for a blown-up run (see ``fwp_core.experiments.explorer.suggest_fix``)."""
     session["normalize"] = normalize
     session["beta"] = float(beta)
     session["t"] = 1

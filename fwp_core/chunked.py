@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .rules.base import channel_decay_products, decay_products
+from .rules._ops import channel_decay_products, decay_products
 
 
 def _split(x: torch.Tensor, tdim: int, C: int, fill: float) -> torch.Tensor:

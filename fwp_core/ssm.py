@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from .rules.base import as_tensor, check_finite
+from .rules._ops import as_tensor, check_finite
 
 
 def _params(dt: Any, A: Any, B: Any, C: Any, like: torch.Tensor | None = None) -> tuple[torch.Tensor, float, torch.Tensor, torch.Tensor]:

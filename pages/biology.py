@@ -13,18 +13,16 @@ from __future__ import annotations
 import streamlit as st
 
 from app.biology_view import SECTIONS, SIMS
-from app.state import QP
+from app import widgets
+from app.page_tables import BIOLOGY
 
 st.title("Biology")
 st.caption(
     "The same update rules as synaptic plasticity: small simulations built on fwp_core, each with its equation and an "
     "honest note on what is established and what is a hypothesis. Every setting lives in the URL."
 )
-raw = st.query_params.get("bio_sim")
-if raw is not None and raw not in SIMS:  # Streamlit drops it silently; say what was wrong and what is allowed
-    st.warning(f"Unknown simulation {raw!r} in the link; allowed: {', '.join(SIMS)}. Showing the first one.")
-choice = st.segmented_control("Simulation", list(SIMS), default="Three-factor", key="bio_sim", bind=QP, required=True,
-                              label_visibility="collapsed")
-choice = choice if choice in SIMS else "Three-factor"
+for w in BIOLOGY.warnings(st.session_state, st.query_params.to_dict()):
+    st.warning(w)  # Streamlit drops a bad value silently; the table says what was wrong and what is allowed
+choice = widgets.segmented(BIOLOGY.param("bio_sim"), "Simulation", label_visibility="collapsed")
 st.header(SIMS[choice][0], divider="gray")
 SECTIONS[choice]()

@@ -2,79 +2,62 @@
 
 from __future__ import annotations
 
-from fwp_core.experiments import capacity
-from app import cache
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, state
+from app import cache, figures, widgets
 from app.layout import caption
-from app.state import LIMITS, QP, Param
-from fwp_core.metrics import KEY_TYPES, additive_theory
-
-RULES = capacity.capacity_rule_names()
-DEFAULT_RULES = ["hebbian", "delta", "rls"]
-FM_DEFAULT_RULE = DEFAULT_RULES[0]  # the feature-map comparison starts with the rule of the additive theory
-RECENCY_REFERENCE = "delta"  # always in the error-by-age chart, as a reference
-RECENCY_MULTS = [0.5, 1, 2, 4]
-
-PARAMS: dict[str, Param] = {
-    p.name: p
-    for p in (
-        Param("cap_dk", "int", 32, 2, LIMITS.max_d),
-        Param("cap_dv", "int", 32, 1, LIMITS.max_d),
-        Param("cap_seeds", "int", 16, 1, capacity.MAX_SEEDS),
-        Param("cap_keys", "choice", "random", choices=KEY_TYPES),
-        Param("cap_beta", "float", 1.0, 0.0, 2.0),
-        Param("cap_fm_rule", "choice", FM_DEFAULT_RULE, choices=tuple(RULES)),
-    )
-}
+from app.page_tables import CAPACITY, CapacitySettings
+from app.state import LIMITS, QP
+from fwp_core.experiments import capacity
+from fwp_core.metrics import additive_theory
 
 
-def controls() -> dict:
-    left_out = [n for n in fwp_core.rule_names() if n not in RULES]
-    rules = st.multiselect("Rules", RULES, default=DEFAULT_RULES, key="cap_rules", bind=QP, max_selections=capacity.MAX_RULES,
-                           help=f"Up to {capacity.MAX_RULES} rules, each with its registry defaults (delta rules: unit keys)."
-                                + (f" Left out: {', '.join(left_out)} (several keys per token)." if left_out else ""))
+def controls() -> CapacitySettings:
+    P = CAPACITY.params()
+    rules = P["cap_rules"].choices
+    left_out = [n for n in fwp_core.rule_names() if n not in rules]
+    v: dict = {"cap_rules": st.multiselect(
+        "Rules", list(rules), default=P["cap_rules"].default, key="cap_rules", bind=QP, max_selections=P["cap_rules"].max_len,
+        help=f"Up to {P['cap_rules'].max_len} rules, each with its registry defaults (delta rules: unit keys)."
+             + (f" Left out: {', '.join(left_out)} (several keys per token)." if left_out else ""))}
     c1, c2 = st.columns(2)
-    d_k = int(c1.number_input("d_k", 2, LIMITS.max_d, 32, key="cap_dk", bind=QP, help=f"Key dimension; N runs to 4·d_k. Allowed: 2..{LIMITS.max_d}."))
-    d_v = int(c2.number_input("d_v", 1, LIMITS.max_d, 32, key="cap_dv", bind=QP, help=f"Value dimension. Allowed: 1..{LIMITS.max_d}."))
+    v["cap_dk"] = widgets.number(P["cap_dk"], "d_k", "Key dimension; N runs to 4·d_k.", c1)
+    v["cap_dv"] = widgets.number(P["cap_dv"], "d_v", "Value dimension.", c2)
     c3, c4 = st.columns(2)
-    seeds = int(c3.number_input("seeds", 1, capacity.MAX_SEEDS, 16, key="cap_seeds", bind=QP,
-                                help=f"Independent episodes, run as one batch. Allowed: 1..{capacity.MAX_SEEDS}."))
-    seed = int(c4.number_input("base seed", 0, 2**31 - 1, 0, key="cap_seed", bind=QP))
-    key_type = st.selectbox("Key type", list(KEY_TYPES), key="cap_keys", bind=QP,
-                            help="random unit keys; orthogonal (an orthonormal basis, which repeats beyond d_k); correlated "
-                                 "(pairwise cosine ρ); repeated (d_k/2 distinct keys written over and over: overwrites)")
-    rho = 0.5
-    if key_type == "correlated":
-        rho = float(st.slider("Key cosine ρ", 0.0, 0.95, 0.5, 0.05, key="cap_rho", bind=QP))
-    beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="cap_beta", bind=QP,
-                           help="The same β for every write. Allowed: 0..2."))
-    specs = [fwp_core.get_spec(n) for n in RULES]
+    v["cap_seeds"] = widgets.number(P["cap_seeds"], "seeds", "Independent episodes, run as one batch.", c3)
+    v["cap_seed"] = widgets.number(P["cap_seed"], "base seed", where=c4)
+    v["cap_keys"] = widgets.select(P["cap_keys"], "Key type",
+                                   "random unit keys; orthogonal (an orthonormal basis, which repeats beyond d_k); correlated "
+                                   "(pairwise cosine ρ); repeated (d_k/2 distinct keys written over and over: overwrites)")
+    if v["cap_keys"] == "correlated":
+        v["cap_rho"] = widgets.slider(P["cap_rho"], "Key cosine ρ", 0.05)
+    v["cap_beta"] = widgets.slider(P["cap_beta"], "β (write strength)", 0.05, "The same β for every write. Allowed: 0..2.")
+    specs = [fwp_core.get_spec(n) for n in rules]
     fixed = "; ".join(f"{s.name} uses its {s.gate_hparam.name}" for s in specs if s.gate_hparam is not None)
-    gate = float(st.slider("gate α (gated rules)", 0.5, 1.0, 0.95, 0.01, key="cap_gate", bind=QP,
-                           help="Constant decay for rules with a data-dependent gate ("
-                                + ", ".join(s.name for s in specs if s.needs_gate) + ")" + (f"; {fixed}." if fixed else ".")))
-    return dict(rules=tuple(rules), d_k=d_k, d_v=d_v, seeds=seeds, seed=seed, key_type=key_type, rho=rho, beta=beta, gate=gate)
+    v["cap_gate"] = widgets.slider(P["cap_gate"], "gate α (gated rules)", 0.01, "Constant decay for rules with a data-dependent gate ("
+                                   + ", ".join(s.name for s in specs if s.needs_gate) + ")" + (f"; {fixed}." if fixed else "."))
+    return CAPACITY.config(v)
 
 
 def curve_dict(c: capacity.Curve) -> dict:
     return dict(n=c.n, mean=c.mean, std=c.std, diverged_at_n=c.diverged_at_n)
 
 
-def fitted_seeds(cfg: dict, n: int, d_phi: int, what: str) -> int | None:
+def fitted_seeds(cfg: CapacitySettings, n: int, d_phi: int, what: str, cap: int | None = None) -> int | None:
     """Seeds within the memory cap (with a warning if fewer than asked), or None after an error."""
+    asked = cfg.seeds if cap is None else min(cfg.seeds, cap)
     try:
-        fit = capacity.check_size(n, cfg["d_v"], d_phi, cfg["seeds"])
+        fit = capacity.check_size(n, cfg.d_v, d_phi, asked)
     except ValueError as exc:
         st.error(f"The {what} is too large: {exc}.")
         return None
-    if fit < cfg["seeds"]:
-        st.warning(f"{cfg['seeds']} seeds would exceed the memory cap of the {what} (N up to {n}, d_v = {cfg['d_v']}); "
+    if fit < asked:
+        st.warning(f"{asked} seeds would exceed the memory cap of the {what} (N up to {n}, d_v = {cfg.d_v}); "
                    f"using {fit} seeds there.")
     return fit
 
@@ -87,9 +70,7 @@ st.markdown(
     "pair leaks into every read: $W k_j = v_j + \\sum_{i \\ne j} (k_i \\cdot k_j)\\, v_i$, so for N random unit keys in "
     "d_k dimensions the error grows like $\\sqrt{(N-1)/d_k}$."
 )
-if "_url_warnings_capacity" not in st.session_state:
-    st.session_state["_url_warnings_capacity"] = state.parse_query(st.query_params.to_dict(), PARAMS).warnings
-for w in st.session_state["_url_warnings_capacity"]:
+for w in CAPACITY.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(w)
 
 with st.sidebar:
@@ -97,19 +78,18 @@ with st.sidebar:
     st.caption(f"Limits: d ≤ {LIMITS.max_d}, N ≤ 4·d_k, seeds ≤ {capacity.MAX_SEEDS}, ≤ {capacity.MAX_RULES} rules; "
                f"each sweep is one batched run per rule.")
 
-d_k, n_max = cfg["d_k"], 4 * cfg["d_k"]
-common = dict(d_k=d_k, d_v=cfg["d_v"], key_type=cfg["key_type"], rho=cfg["rho"], beta=cfg["beta"], gate=cfg["gate"],
-              seed=cfg["seed"])
+d_k, n_max = cfg.d_k, cfg.n_max
+common = cfg.common()
 
 # ------------------------------------------------------------------------------------------ 1. the capacity curve
 st.subheader("Recall error against the number of stored pairs")
-if not cfg["rules"]:
+if not cfg.rules:
     st.warning("Choose at least one rule in the sidebar.")
 else:
     seeds = fitted_seeds(cfg, n_max, d_k, "capacity sweep")
     if seeds is not None:
         with st.spinner("Sweeping N = 1 … 4·d_k for every rule (one batched run per rule)…"):
-            curves = cache.capacity_sweep(cfg["rules"], n_max=n_max, seeds=seeds, **common)
+            curves = cache.capacity_sweep(cfg.rules, n_max=n_max, seeds=seeds, **common)
         n = np.arange(1, n_max + 1)
         theory = (n, additive_theory(n, d_k))
         fig = figures.capacity_figure({r: curve_dict(c) for r, c in curves.items()}, theory=theory, d_k=d_k)
@@ -132,9 +112,9 @@ else:
 
 # ------------------------------------------------------------------------------------------ 2. feature maps
 st.subheader("Feature maps: positive features add crosstalk")
-fm_rule = st.selectbox("Rule for the feature-map comparison", RULES, index=RULES.index(FM_DEFAULT_RULE), key="cap_fm_rule", bind=QP)
+fm_rule = widgets.select(CAPACITY.param("cap_fm_rule"), "Rule for the feature-map comparison")
 n_fm = 2 * d_k  # crosstalk shows well before 4·d_k; six maps (DPFP ν = 3: d_phi = 6·d_k) cost more than one rule
-seeds_fm = fitted_seeds({**cfg, "seeds": min(cfg["seeds"], capacity.FEATURE_MAP_SEEDS)}, n_fm, 6 * d_k, "feature-map sweep")
+seeds_fm = fitted_seeds(cfg, n_fm, 6 * d_k, "feature-map sweep", cap=capacity.FEATURE_MAP_SEEDS)
 if seeds_fm is not None:
     with st.spinner("Sweeping every feature map…"):
         fm_curves, cos = cache.feature_map_sweep(fm_rule, n_max=n_fm, seeds=seeds_fm, **common)
@@ -161,9 +141,9 @@ if seeds_fm is not None:
 
 # ------------------------------------------------------------------------------------------ 3. recency
 st.subheader("Which pairs survive: error by age")
-mult = st.segmented_control("N written, in units of d_k", RECENCY_MULTS, default=2, key="cap_rec_mult", bind=QP, required=True)
-n_rec = max(1, int(round(float(mult or 2) * d_k)))
-rec_rules = tuple(dict.fromkeys((*cfg["rules"], RECENCY_REFERENCE)))  # the same colours as above; the reference always shown
+mult = widgets.segmented(CAPACITY.param("cap_rec_mult"), "N written, in units of d_k")
+rec = replace(cfg, rec_mult=float(mult))
+n_rec, rec_rules = rec.recency_n, rec.recency_rules  # the same colours as above; the reference (delta) always shown
 seeds_rec = fitted_seeds(cfg, n_rec, d_k, "recency run")
 if seeds_rec is not None:
     prof = cache.recency(rec_rules, n=n_rec, seeds=seeds_rec, **common)
@@ -185,8 +165,8 @@ c1, c2 = st.columns([0.45, 0.55])
 with c1:
     st.markdown("Write $(k, v_1)$, then $(k, v_2)$ with the **same** unit key $k$, and read with $k$. Additive memory returns "
                 "$v_1 + v_2$; the delta rule returns $\\beta v_2 + \\beta(1-\\beta) v_1$ — exactly $v_2$ at β = 1.")
-    ow_beta = float(st.slider("β of the delta rule", 0.0, 2.0, 1.0, 0.05, key="cap_ow_beta", bind=QP))
-    demo = cache.overwrite_demo(8, 8, ow_beta, cfg["seed"])
+    ow_beta = widgets.slider(CAPACITY.param("cap_ow_beta"), "β of the delta rule", 0.05)
+    demo = cache.overwrite_demo(8, 8, ow_beta, cfg.seed)
     err_add = float(np.linalg.norm(demo["additive read"] - demo["v1+v2"]))
     err_delta = float(np.linalg.norm(demo["delta read"] - demo["v2"]))
     m1, m2 = st.columns(2)

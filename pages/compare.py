@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from fwp_core.experiments import compare
-from app import cache
-from app import stepper
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, lessons, state
-from app.compare_controls import apply_preset, controls, fix_slot, params
+from app import cache, figures, lessons, stepper
+from app.compare_controls import apply_preset, controls, fix_slot
 from app.compare_presets import PRESETS, preset_values
 from app.layout import caption, guarded
+from app.page_tables import COMPARE
+from fwp_core.experiments import compare
 from app.stepper import follow_url, play_settings, play_tick, step_controls
 
 SESSION = stepper.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_playing", "_play_tick": "_cmp_play_tick",
@@ -23,9 +21,7 @@ SESSION = stepper.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_
 st.title("Compare")
 st.caption("Several rules on the same sequence, stepped together by one t (← / → keys, the buttons, the scrubber or Play). "
            "Every rule's settings are in the sidebar; everything lives in the URL.")
-if "_url_warnings_compare" not in st.session_state:
-    st.session_state["_url_warnings_compare"] = state.parse_query(st.query_params.to_dict(), params()).warnings
-for w in st.session_state["_url_warnings_compare"]:
+for w in COMPARE.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(w)
 
 cols = st.columns(len(PRESETS))

@@ -14,12 +14,13 @@ import fwp_core
 from app import export, figures, state, widgets
 from app import explorer_view as view
 from app.layout import caption, guarded
+from app.page_tables import EXPLORER, EXPLORER_VIEWS
 from app.player import smooth_player
 from app.stepper import follow_url, play_settings, play_tick, step_controls
 
 st.title("Explorer")
 st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
-for warning in state.url_warnings(st.session_state, st.query_params.to_dict(), "explorer"):
+for warning in EXPLORER.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(warning)
 
 with st.sidebar:
@@ -52,7 +53,7 @@ if cfg.sequence == "upload":
     st.info(f"Uploaded sequence: T = {res.T}, d_v = {res.trace.outputs.shape[-1]} (the T, d_k, d_v controls do not apply).")
 
 T, valid = res.T, res.valid
-WEIGHTS, ATTENTION, ERROR, EQUATIONS, ALL = state.EXPLORER_VIEWS
+WEIGHTS, ATTENTION, ERROR, EQUATIONS, ALL = EXPLORER_VIEWS
 dark = st.context.theme.type == "dark"  # the self-styled charts follow the app's light or dark theme
 trace = res.trace
 playing, speed = play_settings(st.session_state)
@@ -94,10 +95,10 @@ def stepper() -> None:
                           f"{spec.objective.kind} (Equations view). Before: ℓ_t of the memory W_{{t−1}}; after: of W_t.")
 
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
-    tabs = st.tabs(state.EXPLORER_VIEWS, key="view", bind=state.QP)
-    shown = next((v for v, tab in zip(state.EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
+    tabs = st.tabs(EXPLORER_VIEWS, key="view", bind=state.QP)
+    shown = next((v for v, tab in zip(EXPLORER_VIEWS, tabs) if tab.open), WEIGHTS)
     ev = explorer.eigenvalues_at(res, t) if shown in (ERROR, EQUATIONS, ALL) else None
-    with tabs[state.EXPLORER_VIEWS.index(shown)]:
+    with tabs[EXPLORER_VIEWS.index(shown)]:
         if shown in (WEIGHTS, ALL):
             view.view_chart(figures.weights_figure_at(res, t, hover=True, as_spec=True), "weights",
                        "The memory before the write, what step t changed, and after; on the right v (stored), "

@@ -3,39 +3,21 @@ matrix, the chunkwise form and, for the rules a Mamba2 head is, the SSM scan. Co
 
 from __future__ import annotations
 
-from fwp_core import forms as forms_core
-from fwp_core.experiments import forms as forms_exp
-from app import cache
-
 import pandas as pd
 import streamlit as st
 
 import fwp_core
-from app import figures, state
+from app import cache, figures, widgets
 from app.layout import caption
-from app.state import DEFAULT_RULE, LIMITS, QP, Param
+from app.page_tables import FORMS, FORMS_A_RANGE
+from app.state import LIMITS
 from fwp_core import forms as core
-from fwp_core.sequences import MAMBA2_A
+from fwp_core.experiments import forms as forms_exp
 
-RULES = forms_core.form_rule_names()
 SSM_RULES = core.ssm_rule_names()
 TIMING_T = (64, 128, 256, 512, 1024)
 TIMING_D = 64
 TIMING_C = 64
-A_RANGE = (-4.0, -0.05)
-
-PARAMS: dict[str, Param] = {
-    p.name: p
-    for p in (
-        Param("forms_rule", "choice", DEFAULT_RULE, choices=tuple(RULES)),
-        Param("forms_T", "int", 16, 1, LIMITS.max_T),
-        Param("forms_dk", "int", 8, 1, LIMITS.max_d),
-        Param("forms_dv", "int", 8, 1, LIMITS.max_d),
-        Param("forms_beta", "float", 1.0, 0.0, 2.0),
-        Param("forms_inputs", "choice", core.INPUT_TITLES[core.INPUTS[0]], choices=tuple(core.INPUT_TITLES.values())),
-        Param("forms_A", "float", MAMBA2_A, *A_RANGE),
-    )
-}
 
 st.title("Forms")
 st.markdown(
@@ -46,39 +28,38 @@ st.markdown(
     "scalar gate per token, the plain read — read from the registry) the **SSM scan** runs the head's own recurrence "
     "over its state h on the same inputs translated back. All are computed here in float64 and compared number by number."
 )
-if "_url_warnings_forms" not in st.session_state:
-    st.session_state["_url_warnings_forms"] = state.parse_query(st.query_params.to_dict(), PARAMS).warnings
-for w in st.session_state["_url_warnings_forms"]:
+for w in FORMS.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(w)
 
 with st.sidebar:
-    rule = st.selectbox("Rule", RULES, index=RULES.index(DEFAULT_RULE), key="forms_rule", bind=QP,
-                        help="The rules with a parallel form (and so a chunked one) on this page: " + ", ".join(RULES)
-                        + ("; the SSM scan computes " + ", ".join(SSM_RULES) + " too." if SSM_RULES else "."))
+    P = FORMS.params()
+    RULES = P["forms_rule"].choices
+    rule = widgets.select(P["forms_rule"], "Rule", "The rules with a parallel form (and so a chunked one) on this page: "
+                          + ", ".join(RULES) + ("; the SSM scan computes " + ", ".join(SSM_RULES) + " too." if SSM_RULES else "."))
     spec = fwp_core.get_spec(rule)
     st.caption(f"**{spec.title}** — *{spec.teaches}*")
+    v = {"forms_rule": rule}
     c1, c2 = st.columns(2)
-    T = int(c1.number_input("T (tokens)", 1, LIMITS.max_T, 16, key="forms_T", bind=QP, help=f"Allowed: 1..{LIMITS.max_T}."))
-    seed = int(c2.number_input("seed", 0, 2**31 - 1, 0, key="forms_seed", bind=QP))
+    T = v["forms_T"] = widgets.number(P["forms_T"], "T (tokens)", where=c1)
+    seed = v["forms_seed"] = widgets.number(P["forms_seed"], "seed", where=c2)
     c3, c4 = st.columns(2)
-    d_k = int(c3.number_input("d_k", 1, LIMITS.max_d, 8, key="forms_dk", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
-    d_v = int(c4.number_input("d_v", 1, LIMITS.max_d, 8, key="forms_dv", bind=QP, help=f"Allowed: 1..{LIMITS.max_d}."))
+    v["forms_dk"] = widgets.number(P["forms_dk"], "d_k", where=c3)
+    v["forms_dv"] = widgets.number(P["forms_dv"], "d_v", where=c4)
+    P = FORMS.params(v)  # the inputs offered depend on the rule
     choices = core.input_choices(rule)
     inputs = choices[0]
     if len(choices) > 1:
-        inputs = st.segmented_control(
-            "Inputs", choices, default=choices[0], format_func=core.INPUT_TITLES.get, key="forms_inputs", bind=QP,
-            required=True, help="Mamba2 head: a random head's x, B, C, its step sizes Δ_t and A; β = Δ and α = exp(ΔA), so "
-            "the SSM scan computes the same model. Gaussian: β from the slider and gates drawn apart from it — no single A "
-            "ties them, so there is no SSM scan.") or choices[0]
-    beta, gate, A = 1.0, 0.9, MAMBA2_A
+        inputs = v["forms_inputs"] = st.segmented_control(
+            "Inputs", choices, default=P["forms_inputs"].default, format_func=core.INPUT_TITLES.get, key="forms_inputs",
+            bind=widgets.QP, required=True, help="Mamba2 head: a random head's x, B, C, its step sizes Δ_t and A; β = Δ and "
+            "α = exp(ΔA), so the SSM scan computes the same model. Gaussian: β from the slider and gates drawn apart from it — "
+            "no single A ties them, so there is no SSM scan.") or choices[0]
     if inputs == "mamba2":
-        A = float(st.slider("A (the head's state matrix)", *A_RANGE, MAMBA2_A, 0.05, key="forms_A", bind=QP,
-                            help="The head's one negative number: every gate is α_t = exp(Δ_t A). Allowed: "
-                                 f"{A_RANGE[0]:g}..{A_RANGE[1]:g}."))
+        v["forms_A"] = widgets.slider(P["forms_A"], "A (the head's state matrix)", 0.05, "The head's one negative number: every "
+                                      f"gate is α_t = exp(Δ_t A). Allowed: {FORMS_A_RANGE[0]:g}..{FORMS_A_RANGE[1]:g}.")
     else:
-        beta = float(st.slider("β (write strength)", 0.0, 2.0, 1.0, 0.05, key="forms_beta", bind=QP,
-                               help="The same β for every token. Delta rules use unit keys, so any β in [0, 2] stays finite."))
+        v["forms_beta"] = widgets.slider(P["forms_beta"], "β (write strength)", 0.05, "The same β for every token. Delta rules "
+                                         "use unit keys, so any β in [0, 2] stays finite.")
     if spec.gate_kind is not None and inputs != "mamba2":
         fixed = spec.gate_hparam  # a hyper-parameter fixes this rule's gate (decay's γ): the slider sets that constant
         if fixed is not None:
@@ -87,7 +68,7 @@ with st.sidebar:
             label, what = "smallest gate a (a_tj ~ U(a, 1), seeded)", "data-dependent per-channel gates a_tj drawn between this and 1"
         else:
             label, what = "smallest gate α (α_t ~ U(α, 1), seeded)", "data-dependent gates α_t drawn between this and 1"
-        gate = float(st.slider(label, 0.5, 1.0, 0.9, 0.01, key="forms_gate", bind=QP, help=f"{spec.title}: {what}."))
+        v["forms_gate"] = widgets.slider(P["forms_gate"], label, 0.01, f"{spec.title}: {what}.")
     others = [n for n in fwp_core.rule_names() if n not in RULES]
     st.caption(f"Limits: T ≤ {LIMITS.max_T}, d ≤ {LIMITS.max_d}; the matrices show at most the first 128 tokens."
                + (f" The other rules ({', '.join(others)}: no parallel form, or one over sub-steps) can be stepped through "
@@ -100,10 +81,11 @@ if rule in SSM_RULES:
     st.latex(r"\text{SSM scan: } h_t = e^{\Delta_t A}\, h_{t-1} + \Delta_t\, x_t B_t^\top,\; y_t = h_t C_t"
              r"\quad(x = v,\ B = k,\ C = q,\ \Delta = \beta,\ e^{\Delta A} = \alpha)")
 
-C = int(st.slider("chunk size C", 1, max(T, 2), min(4, T), key="forms_C", bind=QP, disabled=T < 2,
-                  help="Any C from 1 (pure recurrence) to T (one chunk: pure attention) gives the same outputs."))
+v["forms_C"] = int(widgets.slider(FORMS.param("forms_C", v), "chunk size C", 1, "Any C from 1 (pure recurrence) to T (one "
+                                  "chunk: pure attention) gives the same outputs.", disabled=T < 2))
+settings = FORMS.config(v)
 try:
-    res = cache.forms_result(rule, T, d_k, d_v, seed, beta, gate, C, inputs=inputs, A=A)
+    res = cache.forms_result(**settings.run_args())
 except ValueError as exc:
     st.error(f"This configuration cannot run: {exc}")
     st.stop()

@@ -7,7 +7,8 @@ import streamlit as st
 from app import programmer_view as view
 from app import training
 from app.layout import guarded
-from app.state import DEFAULT_RULE, QP
+from app import widgets
+from app.page_tables import PROGRAMMER
 from fwp_core import programmer as prog
 from fwp_core.programmer import pretrain
 from fwp_core.programmer.replay import replay, stepping_batch
@@ -22,23 +23,22 @@ st.markdown(
 )
 
 
+for w in PROGRAMMER.warnings(st.session_state, st.query_params.to_dict()):
+    st.warning(w)
+
 with st.sidebar:
-    tasks = prog.task_names()
-    task = st.selectbox("Task", tasks, index=tasks.index("parity"), key="prog_task", bind=QP,
-                        help="; ".join(f"{n}: {prog.get_task(n).help}" for n in tasks))
-    kind = st.selectbox("Programmer kind", list(prog.KINDS), key="prog_kind", bind=QP,
-                        help="linear: token → k, v, q, β; recurrent: also sees its previous output; "
-                             "self_referential: one matrix that writes itself with the delta rule")
-    rules = prog.rules_for(kind)
-    rule = st.selectbox("Fast-weight rule", rules, index=rules.index(DEFAULT_RULE), key="prog_rule", bind=QP,
-                        help=None if kind != "self_referential" else
-                        "The self-referential programmer writes one key per token, so rules with sub-steps are not offered.")
-    beta = st.segmented_control("β range", list(training.BETA_CHOICES), default="0-2", key="prog_beta", bind=QP, required=True,
-                                help="0-1: β = sigmoid(·); 0-2: β = 2·sigmoid(·), which allows reflections")
+    P = PROGRAMMER.params()
+    task = widgets.select(P["prog_task"], "Task", "; ".join(f"{n}: {prog.get_task(n).help}" for n in P["prog_task"].choices))
+    kind = widgets.select(P["prog_kind"], "Programmer kind", "linear: token → k, v, q, β; recurrent: also sees its previous "
+                          "output; self_referential: one matrix that writes itself with the delta rule")
+    P = PROGRAMMER.params({"prog_task": task, "prog_kind": kind})  # the rules offered depend on the kind, the steps on the task
+    rule = widgets.select(P["prog_rule"], "Fast-weight rule", "" if kind != "self_referential" else
+                          "The self-referential programmer writes one key per token, so rules with sub-steps are not offered.")
+    beta = widgets.segmented(P["prog_beta"], "β range", "0-1: β = sigmoid(·); 0-2: β = 2·sigmoid(·), which allows reflections")
     spec = prog.get_task(task)
-    steps = int(st.number_input("Training steps", 10, prog.MAX_STEPS, int(spec.defaults.get("steps", 1000)), step=50,
-                                key="prog_steps", bind=QP, help=f"At most {prog.MAX_STEPS} (a few seconds per 100 steps on a CPU)."))
-    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="prog_seed", bind=QP))
+    steps = widgets.number(P["prog_steps"], "Training steps", f"At most {prog.MAX_STEPS} (a few seconds per 100 steps on a CPU).",
+                           step=50)
+    seed = widgets.number(P["prog_seed"], "Seed")
     st.caption(f"Training: batches of {spec.defaults.get('batch_size', 64)} sequences of length "
                f"{spec.train_lengths[0]}–{spec.train_lengths[1]}; tested at length {spec.eval_length}.")
 
@@ -84,9 +84,10 @@ def main() -> None:
         view.record(result, origin, key)
 
     st.subheader("Step through what it writes")
-    bits = "0110100111010011"
+    bits_param = PROGRAMMER.param("prog_bits")
+    bits = bits_param.default
     if spec.symbols:
-        bits = st.text_input("Test bits", bits, key="prog_bits", bind=QP, max_chars=prog.MAX_TRAIN_LENGTH * 4,
+        bits = st.text_input("Test bits", bits, key="prog_bits", bind=widgets.QP, max_chars=bits_param.max_len,
                              help="A string of 0 and 1; a BOS token is put in front.")
     try:
         batch = stepping_batch(task, bits, spec.eval_length, seed + 1)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from fwp_core.registry import HParam, RuleSpec
 from fwp_core.rules.additive import Additive
-from fwp_core.rules.base import Prepared
+from fwp_core.rules._ops import Prepared
 from fwp_core.rules.delta import Delta
 
 

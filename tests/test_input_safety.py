@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.state import EXPLORER_PARAMS, parse_param, parse_query, share_url
+from app.page_tables import EXPLORER, STATES
+from app.state import share_url
 from fwp_core.sequences import Episode, parse_upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,31 +81,38 @@ def test_upload_size_cap() -> None:
         parse_upload("big.csv", b"k0,v0\n" + b"1,1\n" * 10, max_bytes=16)
 
 
+PAGE_PARAMS = [(page, name) for page, state in sorted(STATES.items()) for name in state.params()]
+
+
 @FUZZ
-@given(name=st.sampled_from(sorted(EXPLORER_PARAMS)), raw=st.one_of(st.text(max_size=60), st.lists(st.text(max_size=8), max_size=3)))
-def test_url_param_parser_accepts_or_raises_value_error(name: str, raw) -> None:
-    param = EXPLORER_PARAMS[name]
-    value = accepts_or_value_error(parse_param, param, raw)
+@given(which=st.sampled_from(PAGE_PARAMS), raw=st.one_of(st.text(max_size=60), st.lists(st.text(max_size=8), max_size=3)))
+def test_url_param_parser_accepts_or_raises_value_error(which: tuple[str, str], raw) -> None:
+    page, name = which
+    param = STATES[page].param(name)
+    value = accepts_or_value_error(param.parse, raw)
     if value is None:
         return
     if param.kind == "choice":
         assert value in param.choices
-    elif param.kind in ("int", "float"):
+    elif param.kind in ("int", "float") and param.hparam is None:
         assert param.low <= value <= param.high
 
 
 @FUZZ
-@given(raw=st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=20), st.lists(st.text(max_size=5), max_size=2)), max_size=8))
-def test_url_query_parser_never_raises(raw: dict) -> None:
-    parsed = parse_query(raw)
-    for name, value in parsed.values.items():
-        assert name in EXPLORER_PARAMS
+@given(page=st.sampled_from(sorted(STATES)),
+       raw=st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=20), st.lists(st.text(max_size=5), max_size=2)), max_size=8))
+def test_url_query_parser_never_raises(page: str, raw: dict) -> None:
+    parsed = STATES[page].parse(raw)
+    table = STATES[page].params(parsed.values)
+    assert set(parsed.values) == set(table)  # every parameter of the page, a default where the URL had none or a bad one
+    assert parsed.given <= set(raw)
     assert all(isinstance(w, str) and w for w in parsed.warnings)
 
 
 def test_hand_edited_url_nonsense() -> None:
-    parsed = parse_query({"T": "-5", "rule": "<script>", "d_k": "1e9", "beta": "nan", "t": "3.5"})
-    assert parsed.values == {}
+    parsed = EXPLORER.parse({"T": "-5", "rule": "<script>", "d_k": "1e9", "beta": "nan", "t": "3.5"})
+    assert parsed.given == frozenset()
+    assert parsed.values == EXPLORER.defaults()
     text = " ".join(parsed.warnings)
     for fragment in ("T='-5' is out of range", "rule='<script>' is not known", "d_k='1e9' is out of range",
                      "beta='nan' is not finite", "t='3.5' is not a whole number"):

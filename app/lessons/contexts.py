@@ -4,12 +4,6 @@ a step quotes, claims and expects."""
 
 from __future__ import annotations
 
-from fwp_core.experiments import capacity
-from fwp_core.experiments import compare
-from fwp_core.experiments import explorer
-from fwp_core.experiments import forms as forms_exp
-from .. import cache
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,14 +12,12 @@ import numpy as np
 import torch
 
 import fwp_core
-from fwp_core import forms as forms_core
-from fwp_core.sequences import MAMBA2_A
 from fwp_core import metrics
-from fwp_core.registry import resolve_hparams
+from fwp_core.experiments import capacity, compare, explorer
+from fwp_core.experiments import forms as forms_exp
 
-
-from ..compare_presets import DEFAULT_RULES
-from ..state import DEFAULT_RULE, EXPLORER_PARAMS
+from .. import cache
+from ..page_tables import CAPACITY, COMPARE, EXPLORER, FORMS, CapacitySettings
 from .quantities import QUANTITIES, placeholder_names, quantity
 
 if TYPE_CHECKING:
@@ -34,28 +26,8 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------------------------------------- explorer
 def explorer_config(params: Mapping[str, Any]) -> explorer.ExplorerConfig:
-    """The ExplorerConfig the Explorer's sidebar builds for these URL values (the same cache key, so the page reuses it)."""
-    d = {k: p.default for k, p in EXPLORER_PARAMS.items()}
-    d.update({k: v for k, v in params.items() if k in EXPLORER_PARAMS})
-    spec = fwp_core.get_spec(d["rule"])
-    common = {h.name: h for h in spec.all_hparams()}
-    hp = {"feature_map": params.get("feature_map", common["feature_map"].default),
-          "normalize": params.get("normalize", common["normalize"].default)}
-    for h in spec.hparams:
-        hp[h.name] = params.get(h.name, h.default)
-    if hp["feature_map"] == "dpfp":
-        hp["nu"] = params.get("nu", common["nu"].default)
-    if hp["feature_map"] == "favor":
-        hp["m"] = params.get("m", common["m"].default)
-        hp["seed"] = params.get("fm_seed", common["seed"].default)
-    hp["scale"] = float(params.get("scale", common["scale"].default))
-    gate = float(d["gate"]) if spec.needs_gate else EXPLORER_PARAMS["gate"].default
-    return explorer.ExplorerConfig(
-        rule=d["rule"], hparams=tuple(sorted(hp.items())), sequence=d["sequence"], T=int(d["T"]), d_k=int(d["d_k"]),
-        d_v=int(d["d_v"]), seed=int(d["seed"]), beta=float(d["beta"]), schedule=d["schedule"], gate=gate,
-        rho=float(d["rho"]) if d["sequence"] == "correlated" else EXPLORER_PARAMS["rho"].default,
-        text=d["text"] if d["sequence"] == "text" else EXPLORER_PARAMS["text"].default,
-    )
+    """The ExplorerConfig the Explorer builds for these URL values (the same call, so the page reuses the cache entry)."""
+    return EXPLORER.config(params)
 
 
 @dataclass
@@ -97,7 +69,7 @@ class ExplorerCtx:
 
 def _explorer_ctx(params: Mapping[str, Any]) -> ExplorerCtx:
     res = cache.explorer_result(explorer_config(params))
-    t = min(max(int(params.get("t", 1)), 1), max(res.valid, 1))
+    t = min(max(EXPLORER.values(params)["t"], 1), max(res.valid, 1))
     return ExplorerCtx(res, t)
 
 
@@ -156,35 +128,8 @@ def _recall_final(c: ExplorerCtx) -> float:
 
 
 def compare_config(params: Mapping[str, Any]) -> compare.CompareConfig:
-    """The CompareConfig the Compare page's sidebar builds for these URL values."""
-    g = lambda k, d: params.get(k, d)  # noqa: E731
-    n = int(g("cmp_n", 2))
-    slots = []
-    for i in range(1, n + 1):
-        rule = g(f"cmp{i}_rule", DEFAULT_RULES[i - 1])
-        spec = fwp_core.get_spec(rule)
-        common = {h.name: h for h in spec.all_hparams()}
-        hp = {"feature_map": g(f"cmp{i}_feature_map", common["feature_map"].default),
-              "normalize": g(f"cmp{i}_normalize", common["normalize"].default)}
-        for h in spec.hparams:
-            hp[h.name] = g(f"cmp{i}_{h.name}", h.default)
-        if hp["feature_map"] == "dpfp":
-            hp["nu"] = g(f"cmp{i}_nu", common["nu"].default)
-        if hp["feature_map"] == "favor":
-            hp["m"] = g(f"cmp{i}_m", common["m"].default)
-            hp["seed"] = g(f"cmp{i}_seed", common["seed"].default)
-        hp["scale"] = float(g(f"cmp{i}_scale", common["scale"].default))
-        gate = float(g(f"cmp{i}_gate", 0.9)) if spec.needs_gate else 0.9
-        slots.append(compare.Slot(rule=rule, hparams=tuple(sorted(resolve_hparams(rule, **hp).items())), beta=float(g(f"cmp{i}_beta", 1.0)),
-                              schedule=g(f"cmp{i}_sched", "constant"), gate=gate))
-    seq = g("cmp_seq", "overwrite")
-    softmax = bool(g("cmp_softmax", False))
-    return compare.CompareConfig(
-        slots=tuple(slots), sequence=seq, T=int(g("cmp_T", 12)), d_k=int(g("cmp_dk", 16)), d_v=int(g("cmp_dv", 8)),
-        seed=int(g("cmp_seed", 0)), rho=float(g("cmp_rho", 0.5)) if seq == "correlated" else 0.5,
-        text=g("cmp_text", EXPLORER_PARAMS["text"].default) if seq == "text" else "", softmax=softmax,
-        softmax_scale=float(g("cmp_sm_scale", 10.0)) if softmax else 10.0,
-    )
+    """The CompareConfig the Compare page builds for these URL values."""
+    return COMPARE.config(params)
 
 
 @dataclass
@@ -227,7 +172,8 @@ class CompareCtx:
 
 def _compare_ctx(params: Mapping[str, Any]) -> CompareCtx:
     res = cache.compare_result(compare_config(params))
-    return CompareCtx(res, min(max(int(params.get("cmp_t", res.T)), 1), res.T))
+    t = COMPARE.values(params)["cmp_t"] if "cmp_t" in params else res.T  # the page opens at the last step
+    return CompareCtx(res, min(max(t, 1), res.T))
 
 
 def _metric(c: CompareCtx, i: int, name: str) -> float:
@@ -264,58 +210,53 @@ quantity("cmp_step", "compare", "the step t")(lambda c: float(c.t))
 # ---------------------------------------------------------------------------------------------- capacity
 @dataclass
 class CapacityCtx:
-    params: Mapping[str, Any]
-    d_k: int
+    """The Capacity page's experiments at a step's settings (``CAPACITY.config``), through the page's own cached calls."""
+
+    s: CapacitySettings
     curves: dict[str, capacity.Curve] | None = None
 
-    def common(self) -> dict[str, Any]:
-        p = self.params
-        key_type = p.get("cap_keys", "random")
-        return dict(d_k=self.d_k, d_v=int(p.get("cap_dv", 32)), key_type=key_type,
-                    rho=float(p.get("cap_rho", 0.5)) if key_type == "correlated" else 0.5, beta=float(p.get("cap_beta", 1.0)),
-                    gate=float(p.get("cap_gate", 0.95)), seed=int(p.get("cap_seed", 0)))
+    @property
+    def d_k(self) -> int:
+        return self.s.d_k
 
     def curve(self, rule: str, n: int) -> float:
         if self.curves is None:  # the same call, with the same arguments, as the Capacity page's (cached)
-            rules = tuple(self.params.get("cap_rules", ["hebbian", "delta", "rls"]))
-            seeds = int(self.params.get("cap_seeds", 16))
-            seeds = capacity.check_size(4 * self.d_k, int(self.params.get("cap_dv", 32)), self.d_k, seeds)
-            self.curves = cache.capacity_sweep(rules, n_max=4 * self.d_k, seeds=seeds, **self.common())
+            seeds = capacity.check_size(self.s.n_max, self.s.d_v, self.d_k, self.s.seeds)
+            self.curves = cache.capacity_sweep(self.s.rules, n_max=self.s.n_max, seeds=seeds, **self.s.common())
         if rule not in self.curves:
             raise ValueError(f"the rule {rule} is not among this step's cap_rules")
         c = self.curves[rule]
         return float(c.mean[n - 1]) if n <= len(c.mean) else float("nan")
 
     def overwrite(self) -> dict[str, np.ndarray]:
-        return cache.overwrite_demo(8, 8, float(self.params.get("cap_ow_beta", 1.0)), int(self.params.get("cap_seed", 0)))
+        return cache.overwrite_demo(8, 8, self.s.ow_beta, self.s.seed)
 
     def seeds(self, n: int, d_phi: int, cap: int | None = None) -> int:
-        asked = int(self.params.get("cap_seeds", 16))
-        return capacity.check_size(n, int(self.params.get("cap_dv", 32)), d_phi, asked if cap is None else min(asked, cap))
+        asked = self.s.seeds
+        return capacity.check_size(n, self.s.d_v, d_phi, asked if cap is None else min(asked, cap))
 
     def cosine(self, label: str) -> float:
         """Mean cosine between φ of the sweep's distinct keys for one feature map (the page's feature-map table)."""
         n = 2 * self.d_k
-        _, cos = cache.feature_map_sweep(self.params.get("cap_fm_rule", "hebbian"), n_max=n,
-                                       seeds=self.seeds(n, 6 * self.d_k, capacity.FEATURE_MAP_SEEDS), **self.common())
+        _, cos = cache.feature_map_sweep(self.s.fm_rule, n_max=n, seeds=self.seeds(n, 6 * self.d_k, capacity.FEATURE_MAP_SEEDS),
+                                         **self.s.common())
         return float(cos[label][1])
 
     def recency(self, rule: str, newest: bool) -> float:
         """Mean relative recall error of the newest (or oldest) quarter of pairs after cap_rec_mult·d_k writes."""
-        n = max(1, int(round(float(self.params.get("cap_rec_mult", 2)) * self.d_k)))
-        rules = tuple(dict.fromkeys((*self.params.get("cap_rules", ["hebbian", "delta", "rls"]), "delta")))
+        n, rules = self.s.recency_n, self.s.recency_rules
         if rule not in rules:
             raise ValueError(f"the rule {rule} is not in this step's recency chart")
-        mean = cache.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.common())[rule][0]  # index 0 = newest
+        mean = cache.recency(rules, n=n, seeds=self.seeds(n, self.d_k), **self.s.common())[rule][0]  # index 0 = newest
         q = max(1, n // 4)
         return float(np.mean(mean[:q] if newest else mean[-q:]))
 
 
 def _capacity_ctx(params: Mapping[str, Any]) -> CapacityCtx:
-    return CapacityCtx(params, int(params.get("cap_dk", 32)))
+    return CapacityCtx(CAPACITY.config(params))
 
 
-for _rule in ("hebbian", "delta", "rls", "decay", "gated_delta"):
+for _rule in capacity.capacity_rule_names():  # every rule the capacity sweep takes, from the registry
     for _tag, _mult in (("half_dk", 0.5), ("dk", 1), ("2dk", 2), ("4dk", 4)):
         quantity(f"cap_{_rule}_at_{_tag}", "capacity", f"{_rule}'s mean recall error at N = {_mult:g}·d_k")(
             lambda c, r=_rule, m=_mult: c.curve(r, max(1, int(round(m * c.d_k)))))
@@ -326,7 +267,7 @@ quantity("cap_key_dim", "capacity", "d_k")(lambda c: float(c.d_k))
 for _label, _tag in (("identity", "identity"), ("elu+1", "elu1"), ("relu", "relu"), ("DPFP ν=1", "dpfp1"), ("DPFP ν=3", "dpfp3")):
     quantity(f"cap_cos_{_tag}", "capacity", f"mean cosine between φ of distinct keys, φ = {_label}")(
         lambda c, lb=_label: c.cosine(lb))
-for _rule in ("hebbian", "delta", "rls"):
+for _rule in capacity.capacity_rule_names():
     for _end, _newest in (("newest", True), ("oldest", False)):
         quantity(f"cap_{_rule}_{_end}", "capacity", f"{_rule}'s mean recall error of the {_end} quarter of pairs (by age)")(
             lambda c, r=_rule, nw=_newest: c.recency(r, nw))
@@ -340,16 +281,7 @@ quantity("overwrite_delta_err", "capacity", "‖delta read − v₂‖")(
 
 # ---------------------------------------------------------------------------------------------- forms
 def _forms_ctx(params: Mapping[str, Any]) -> forms_exp.FormsResult:
-    g = params.get
-    rule, T = g("forms_rule", DEFAULT_RULE), int(g("forms_T", 16))
-    gate = float(g("forms_gate", 0.9)) if fwp_core.get_spec(rule).gate_kind is not None else 0.9
-    by_title = {title: key for key, title in forms_core.INPUT_TITLES.items()}  # the URL holds the choice's title
-    choices = forms_core.input_choices(rule)
-    raw = g("forms_inputs", choices[0])
-    inputs = by_title.get(raw, raw)  # the URL holds the title, the widget's state the key
-    return cache.forms_result(rule, T, int(g("forms_dk", 8)), int(g("forms_dv", 8)), int(g("forms_seed", 0)),
-                            float(g("forms_beta", 1.0)), gate, int(min(g("forms_C", min(4, T)), T)),
-                            inputs=inputs if inputs in choices else choices[0], A=float(g("forms_A", MAMBA2_A)))
+    return cache.forms_result(**FORMS.config(params).run_args())
 
 
 quantity("forms_rec_vs_par", "forms", "max |recurrent − parallel|")(lambda r: r.diffs["recurrent vs parallel"])

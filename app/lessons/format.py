@@ -35,10 +35,9 @@ from typing import Any
 
 import yaml
 
-import fwp_core
 
 from ..layout import ROOT
-from ..state import EXPLORER_VIEWS
+from ..page_tables import EXPLORER_VIEWS, STATES
 from . import contexts  # noqa: F401  (registers every page's quantities: validation checks names against QUANTITIES)
 from .keys import coerce, is_page_key
 from .quantities import QUANTITIES, placeholders
@@ -164,21 +163,28 @@ def _need(d: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, .
 
 
 def _state(page: str, raw: Any, where: str) -> dict[str, Any]:
+    """A step's URL state, checked by the page's own parameter table (``app.page_tables``) where the page has one: the
+    values the page's widgets hold, or ValueError saying what is allowed."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where}: must be a mapping of URL parameters, got {type(raw).__name__}")
-    out = {}
-    for k, v in raw.items():
-        k = str(k)
+    raw = {str(k): v for k, v in raw.items()}
+    for k in raw:
         if not is_page_key(page, k):
             raise ValueError(f"{where}: '{k}' is not a URL parameter of the {page} page")
-        try:
+    parsed = STATES[page].parse(raw) if page in STATES else None
+    if parsed is not None and parsed.problems:
+        raise ValueError(f"{where}: {parsed.problems[0]}")
+    out = {}
+    for k, v in raw.items():
+        if parsed is not None and k in parsed.given:  # the value itself (a try's t is checked against T where it is merged)
+            out[k] = STATES[page].param(k, parsed.values).parse(v)
+            continue
+        try:  # a control outside the page's table (a simulation's slider): typed from its name
             out[k] = coerce(page, k, v)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-        if page == "explorer" and k == "rule" and v not in fwp_core.rule_names():
-            raise ValueError(f"{where}: unknown rule {v!r}")
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import fwp_core
 
-from ..state import EXPLORER_PARAMS, parse_param
+from ..page_tables import EXPLORER
 
 _FLOAT_KEY = re.compile(r"(beta|gate|rho|gamma|scale|lr|momentum|forget|ridge|eps|lambda|lam\d|init|tau_\w+|similarity|U)$")
 
@@ -21,7 +21,7 @@ def _hparam_kinds() -> dict[str, str]:
 
 
 HPARAM_KINDS = _hparam_kinds()
-EXPLORER_KEYS = frozenset(EXPLORER_PARAMS) | frozenset(HPARAM_KINDS) | {"fm_seed"}
+EXPLORER_KEYS = frozenset(EXPLORER.params()) | frozenset(HPARAM_KINDS) | {"fm_seed"}
 _PAGE_KEY = {
     "compare": re.compile(r"^cmp\d?_"),
     "capacity": re.compile(r"^cap_"),
@@ -42,12 +42,10 @@ def is_page_key(page: str, key: str) -> bool:
 
 
 def coerce(page: str, key: str, value: Any) -> Any:
-    """A YAML value → the type the page's widget holds (ints where an int is meant, floats for sliders)."""
+    """A YAML value of a control outside its page's parameter table → the type the widget holds (ints where an int is
+    meant, floats for sliders); the table's own parameters are checked by the table (``lessons.format``)."""
     if isinstance(value, bool) or isinstance(value, (list, str)):
         return value
-    if page == "explorer" and key in EXPLORER_PARAMS:
-        p = EXPLORER_PARAMS[key]
-        return parse_param(p, str(value))
     hp = key.split("_", 1)[1] if page == "compare" and re.match(r"^cmp\d_", key) else key
     kind = HPARAM_KINDS.get(hp)
     if kind == "float" or (kind is None and _FLOAT_KEY.search(key)):

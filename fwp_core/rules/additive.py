@@ -18,7 +18,8 @@ import torch
 
 from ..chunked import chunked_gated_delta, chunked_gla
 from ..trace import ParallelForm, State, Trace
-from .base import Prepared, Rule, decay_products
+from ._ops import Prepared, decay_products
+from .base import Rule
 
 
 def mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

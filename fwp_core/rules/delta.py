@@ -21,7 +21,8 @@ import torch
 from ..chunked import chunked_gated_delta
 from ..trace import ParallelForm, State, Trace
 from .additive import apply_gate, causal_scores, mv, outer
-from .base import Prepared, Rule, decay_products
+from ._ops import Prepared, decay_products
+from .base import Rule
 
 
 def delta_parallel(

@@ -16,7 +16,8 @@ import torch
 
 from ..trace import ParallelForm, State, Trace
 from .additive import causal_scores, mv, outer
-from .base import Prepared, Rule
+from ._ops import Prepared
+from .base import Rule
 from .delta import squared_fit
 
 

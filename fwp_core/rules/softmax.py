@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from ..trace import ParallelForm
-from .base import as_tensor, check_finite
+from ._ops import as_tensor, check_finite
 
 
 def softmax_attention(q: Any, k: Any, v: Any, *, scale: float = 1.0) -> ParallelForm:

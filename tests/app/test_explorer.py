@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 import fwp_core
 from app import state
-from app.state import EXPLORER_PARAMS
+from app.page_tables import EXPLORER
 from tests.helpers import chart, decode, expected_trace, figure_specs, figure_with_trace, no_errors, open_page, trace_named
 
 TIMEOUT = 90
@@ -167,7 +167,7 @@ def test_bad_url_gives_precise_warnings() -> None:
     assert "rule='<script>' is not known" in text and "hebbian" in text
     assert "T='-5' is out of range" in text
     assert "d_k='1e9' is out of range" in text
-    assert caption_t(at) == f"t = 1 / {EXPLORER_PARAMS['T'].default}"
+    assert caption_t(at) == f"t = 1 / {EXPLORER.param('T').default}"
 
 
 def test_divergence_is_explained_and_fixed() -> None:
