@@ -17,7 +17,7 @@ from ._spec import (APP_FONT, CHART_CONFIG, COLORSCALE, FONT, OUTLINE, RULE_COLO
                     data_revision, legend_for, legend_html, outlines_for, page_spec, self_styled, symmetric_range)
 from .biology import (bio_btsp_fields_figure, bio_btsp_laps_figure, bio_btsp_window_figure, bio_kv_sweep_figure,
                       bio_oja_figure, bio_oja_inputs_figure, bio_stored_figure, bio_stp_figure, bio_three_factor_figure)
-from .explorer import (MAX_INDEX_CELLS, attention_figure, contribution_labels, retrieval_error_figure,
+from .explorer import (attention_figure, contribution_labels, retrieval_error_figure,
                        smooth_playback_figure, weights_figure, weights_figure_at, write_read_figure)
 from .lab import (capacity_figure, chunk_sizes_figure, compare_weights_figure, forms_outputs_figure, matrices_figure,
                   recall_errors_figure, recency_figure, timing_figure, values_figure, vectors_figure)
@@ -28,7 +28,7 @@ __all__ = [
     "APP_FONT", "CHART_CONFIG", "COLORSCALE", "FONT", "OUTLINE", "RULE_COLORS", "ChartSpec", "colour_stops",
     "data_revision", "legend_for", "legend_html", "outlines_for", "page_spec", "self_styled", "symmetric_range",
     # Explorer and Home
-    "MAX_INDEX_CELLS", "attention_figure", "contribution_labels", "retrieval_error_figure", "smooth_playback_figure",
+    "attention_figure", "contribution_labels", "retrieval_error_figure", "smooth_playback_figure",
     "weights_figure", "weights_figure_at", "write_read_figure",
     # Compare, Capacity, Forms
     "capacity_figure", "chunk_sizes_figure", "compare_weights_figure", "forms_outputs_figure", "matrices_figure",

@@ -51,7 +51,6 @@ def _index_grid(rows: int, cols: int, extra: np.ndarray | None = None) -> list:
     return [[[i, j, extra[i, j]] for j in range(cols)] for i in range(rows)]
 
 
-MAX_INDEX_CELLS = LIMITS.max_hover_cells  # matrices up to this size carry each cell's indices for the hover
 
 
 def _block_axes(starts: Sequence[float], d_k: int, d_v: int, x_range: list[float], x_title: str, *,
@@ -83,7 +82,7 @@ def _block(z, name: str, x0: float, hovertext: str, *, dx: float = 1.0, y0: floa
 def weights_figure(
     W_prev: np.ndarray, update: np.ndarray, W_t: np.ndarray, *, key: np.ndarray, query: np.ndarray, value: np.ndarray,
     retrieved: np.ndarray, output: np.ndarray, zmax: float, t: int, hover: np.ndarray | None = None, title: str = "",
-    parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = MAX_INDEX_CELLS,
+    parallel_output: np.ndarray | None = None, as_spec: bool = False, max_index_cells: int = LIMITS.max_hover_cells,
     colorbar: bool = True,
 ) -> go.Figure:
     """W_{t−1} → update → W_t, with the vectors of step t: v_t, the retrieval r_t (the rule's read, W_{t−1}φ(k_t)), y_t and (where a
@@ -250,7 +249,7 @@ def retrieval_error_figure(
 
 
 def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float, as_spec: bool = False,
-                           max_index_cells: int = MAX_INDEX_CELLS) -> go.Figure:
+                           max_index_cells: int = LIMITS.max_hover_cells) -> go.Figure:
     """Every step as a Plotly frame named "1" … "T" (the update of step t beside W_t), for the player of
     ``app/player.py`` to animate in the browser with no server round trip.
 

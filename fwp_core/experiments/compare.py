@@ -18,6 +18,7 @@ from .. import metrics
 from ..registry import make_rule
 from ..rules.base import Rule
 from ..sequences import SOURCES
+from ..rules.softmax import softmax_attention, softmax_read
 from ..trace import Trace
 from .explorer import ExplorerConfig, build_episode, run_inputs, symmetric_range
 
@@ -128,13 +129,8 @@ def stored_pairs(k: np.ndarray, beta: np.ndarray | None) -> np.ndarray:
 def softmax_reads(keys: np.ndarray, values: np.ndarray, reads: np.ndarray, n: int, scale: float) -> np.ndarray:
     """Softmax attention over the cache of the first n pairs, read with every row of ``reads``: (m, d_v).
     An empty cache reads 0."""
-    if n <= 0:
-        return np.zeros((reads.shape[0], values.shape[1]))
-    logits = scale * reads @ keys[:n].T  # (m, n)
-    logits = logits - logits.max(axis=1, keepdims=True)
-    w = np.exp(logits)
-    w /= w.sum(axis=1, keepdims=True)
-    return w @ values[:n]
+    t = torch.from_numpy
+    return softmax_read(t(reads), t(keys[: max(n, 0)]), t(values[: max(n, 0)]), scale=scale).numpy()
 
 
 def recall_at(run: RuleRun, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -173,16 +169,8 @@ def softmax_run(label: str, ep, scale: float, live: np.ndarray) -> RuleRun:
     k = ep.k.to(torch.float64).numpy()
     v = ep.v.to(torch.float64).numpy()
     T = k.shape[0]
-    logits = scale * k @ k.T  # [t, s]: read with k_t over the cache of s < t (before "writing" pair t)
-    mask = np.tril(np.ones((T, T), dtype=bool), k=-1)
-    logits = np.where(mask, logits, -np.inf)
-    r = np.zeros_like(v)
-    if T > 1:
-        lg = logits[1:]
-        lg = lg - lg.max(axis=1, keepdims=True)
-        w = np.where(mask[1:], np.exp(lg), 0.0)
-        w /= w.sum(axis=1, keepdims=True)
-        r[1:] = w @ v
+    # read with k_t over the cache of s < t, before pair t joins it
+    r = softmax_attention(ep.k.to(torch.float64), ep.k.to(torch.float64), ep.v.to(torch.float64), scale=scale, before=True).outputs.numpy()
     err = np.linalg.norm(v - r, axis=-1)
     run = RuleRun(label=label, rule=SOFTMAX, weights=None, keys=k, values=v, retrieval_error=err, diverged_at=None,
                   valid=T, live=live, scale=scale)

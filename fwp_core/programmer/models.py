@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..registry import get_spec, make_rule, rule_names
+from ..rules._ops import mv
 from ..rules.base import Rule
 from ..sequences import Episode
 from .tasks import TaskBatch, encode_bits, get_task
@@ -125,11 +126,6 @@ def make_config(
         default = max(d, spec.defaults.get("d_model", d))
         d_model = _check_int("d_model", default if d_model is None else d_model, 1, 4 * MAX_D)
     return ProgrammerConfig(spec.name, rspec.name, kind, beta_max, d, n_h, tuple(sorted(hp.items())), d_model)
-
-
-def _mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """(..., a, b) @ (..., b) -> (..., a)."""
-    return (W @ x.unsqueeze(-1)).squeeze(-1)
 
 
 @dataclass(frozen=True)
@@ -296,10 +292,10 @@ class FastWeightProgrammer(nn.Module):
         outs = []
         for t in range(T):
             W = state["W"]  # (B, rows, d_phi)
-            y, k, q, braw, graw = self._split(_mv(W, self.rule.phi(e[:, t])))  # read with the old matrix
+            y, k, q, braw, graw = self._split(mv(W, self.rule.phi(e[:, t])))  # read with the old matrix
             beta, gate = self._beta(braw), self._gate(graw)
             fq = self.rule.phi(q) * self.rule.scale
-            v = _mv(W, fq)  # (B, rows): the value W_{t−1} φ(q_t) the matrix teaches itself
+            v = mv(W, fq)  # (B, rows): the value W_{t−1} φ(q_t) the matrix teaches itself
             g = gate if gate is not None else self._default_gate(e)
             state, _, _, _ = self.rule._step(state, fq, self.rule.phi(k), v, beta, g)
             parts.append((q, k, v, beta) + ((gate,) if gate is not None else ()))

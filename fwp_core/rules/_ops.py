@@ -85,3 +85,13 @@ class Prepared:
     @property
     def T(self) -> int:
         return int(self.beta.shape[len(self.batch)])
+
+
+def mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Matrix-vector product over leading batch axes: (..., a, b) @ (..., b) -> (..., a)."""
+    return (W @ x.unsqueeze(-1)).squeeze(-1)
+
+
+def outer(v: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """v kᵀ: (..., a), (..., b) -> (..., a, b)."""
+    return v.unsqueeze(-1) * k.unsqueeze(-2)

@@ -18,18 +18,8 @@ import torch
 
 from ..chunked import chunked_gated_delta, chunked_gla
 from ..trace import ParallelForm, State, Trace
-from ._ops import Prepared, decay_products
+from ._ops import Prepared, decay_products, mv, outer
 from .base import Rule
-
-
-def mv(W: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Matrix-vector product over leading batch axes: (..., a, b) @ (..., b) -> (..., a)."""
-    return (W @ x.unsqueeze(-1)).squeeze(-1)
-
-
-def outer(v: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """v kᵀ: (..., a), (..., b) -> (..., a, b)."""
-    return v.unsqueeze(-1) * k.unsqueeze(-2)
 
 
 def hebbian_fit(W: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,8 @@ import torch
 
 from ..chunked import chunked_gated_delta
 from ..trace import ParallelForm, State, Trace
-from .additive import apply_gate, causal_scores, mv, outer
+from ._ops import mv, outer
+from .additive import apply_gate, causal_scores
 from ._ops import Prepared, decay_products
 from .base import Rule
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 
 from ..trace import State, Trace
-from .additive import hebbian_fit, mv, outer
+from ._ops import mv, outer
+from .additive import hebbian_fit
 from .base import Rule
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 
 from ..trace import ParallelForm, State, Trace
-from .additive import causal_scores, mv, outer
+from ._ops import mv, outer
+from .additive import causal_scores
 from ._ops import Prepared
 from .base import Rule
 from .delta import squared_fit

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..trace import State, Trace
-from .additive import mv, outer
+from ._ops import mv, outer
 from .base import Rule
 from .delta import squared_fit
 

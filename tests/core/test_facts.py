@@ -248,3 +248,19 @@ def test_rls_large_but_exact_weights_are_not_divergence():
     assert float(tr.weights[-1].norm()) > 1e4
     assert_close(tr.weights[-1], closed, 1e-9, rel_to=closed)
     assert_close(tr.outputs[-1], closed @ k[-1], 1e-9)
+
+
+def test_softmax_reading_the_cache_before_each_pair_matches_a_loop() -> None:
+    """softmax_attention(before=True): query t reads only the pairs s < t (the first reads 0); softmax_read reads a cache."""
+    from fwp_core.rules.softmax import softmax_read
+
+    g = torch.Generator().manual_seed(5)
+    k, v = torch.randn(7, 4, generator=g, dtype=torch.float64), torch.randn(7, 3, generator=g, dtype=torch.float64)
+    got = fwp_core.softmax_attention(k, k, v, scale=2.0, before=True).outputs
+    assert torch.equal(got[0], torch.zeros(3, dtype=torch.float64))
+    for t in range(1, 7):
+        w = [math.exp(2.0 * float(k[t] @ k[s])) for s in range(t)]
+        want = sum(wi * v[s] for s, wi in enumerate(w)) / sum(w)
+        torch.testing.assert_close(got[t], want, atol=1e-12, rtol=0)
+        torch.testing.assert_close(softmax_read(k[t:t + 1], k[:t], v[:t], scale=2.0)[0], want, atol=1e-12, rtol=0)
+    assert torch.equal(softmax_read(k[:2], k[:0], v[:0]), torch.zeros(2, 3, dtype=torch.float64))
