@@ -299,9 +299,36 @@ PROGRAMMER: PageState[None] = PageState("programmer", _programmer_table)
 
 # ---------------------------------------------------------------------------------------------- Biology
 def _biology_table(v: Mapping[str, Any]) -> Iterator[Param]:
-    from .biology_view import SIMS  # the simulations' titles live with their views
+    from .biology_view.common import KV_RULES, SIMS  # the simulations' titles live with their views
 
     yield Param("bio_sim", "choice", "Three-factor", choices=tuple(SIMS))
+    # three-factor learning
+    yield Param("bio_delay", "int", 2, 0, 15)
+    yield Param("bio_lambda", "float", 0.7, 0.0, 1.0)
+    yield Param("bio_interval", "int", 10, 2, 20)
+    yield Param("bio_rewarded", "multi", [2, 5], choices=(1, 2, 3, 4, 5, 6))
+    # Oja
+    yield Param("bio_lr", "float", 0.005, 0.001, 0.1)
+    yield Param("bio_steps", "int", 600, 50, 3000)
+    yield Param("bio_lam1", "float", 3.0, 0.5, 5.0)
+    yield Param("bio_lam2", "float", 0.2, 0.1, 5.0)
+    yield Param("bio_init", "float", 0.3, 0.1, 2.0)
+    # short-term plasticity
+    yield Param("bio_tau_f", "float", 1.5, 0.1, 5.0)
+    yield Param("bio_tau_d", "float", 0.2, 0.05, 2.0)
+    yield Param("bio_U", "float", 0.2, 0.05, 1.0)
+    yield Param("bio_rate", "int", 20, 5, 50)
+    yield Param("bio_clear", "float", 6.0, 1.5, 8.0)
+    # BTSP
+    yield Param("bio_plateau", "int", 100, 0, 180)
+    yield Param("bio_speed", "int", 20, 5, 60)
+    yield Param("bio_tau_e", "float", 1.66, 0.5, 4.0)
+    yield Param("bio_laps", "int", 20, 1, 100)
+    yield Param("bio_second", "bool", False)
+    yield Param("bio_prior", "int", 40, 0, 180)
+    # key-value memory
+    yield Param("bio_similarity", "float", 0.9, 0.0, 0.99)
+    yield Param("bio_kv_rule", "choice", KV_RULES[0], choices=KV_RULES)
 
 
 BIOLOGY: PageState[None] = PageState("biology", _biology_table)

@@ -73,6 +73,7 @@ class Param:
             items = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else None
             if items is None:
                 raise ValueError(f"{self.name} must be a list, {self.allowed()}")
+            items = [next((c for c in self.choices if str(c) == str(x)), x) for x in items]  # URL text → the choice
             bad = [x for x in items if x not in self.choices]
             if bad:
                 raise ValueError(f"{self.name}: {', '.join(map(str, bad))} not known; {self.name} must be {self.allowed()}")

@@ -8,15 +8,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures
+from app import figures, widgets
 from app.layout import caption, guarded
-from app.state import QP
+from app.page_tables import BIOLOGY
 
 from .common import KV_RULES, MAP, SIM_OF_FUNCTION, chart, intro, run, short, status_note
 
 # ---------------------------------------------------------------------------------------------------- 4. BTSP
 @guarded
 def section_btsp() -> None:
+    P = BIOLOGY.params()
     intro(
         "In hippocampal area CA1 a single **plateau potential** can create a place field in one lap. Each synapse keeps a "
         "slow eligibility trace of its input; the plateau leaves a shorter instructive signal; their overlap $s_i$ "
@@ -28,15 +29,15 @@ def section_btsp() -> None:
         r"\Delta w_i = \eta(s_i)\,\big(w_{\max}\, p(s_i) - w_i\big) \qquad\text{vs}\qquad w \leftarrow w + (v - w k)\, k^\top",
     )
     c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1.2])
-    plateau = c1.slider("plateau at (cm)", 0, 180, 100, 5, key="bio_plateau", bind=QP)
-    speed = c2.slider("running speed (cm/s)", 5, 60, 20, 5, key="bio_speed", bind=QP)
-    tau_e = c3.slider("eligibility τ_E (s)", 0.5, 4.0, 1.66, 0.02, key="bio_tau_e", bind=QP,
+    plateau = widgets.slider(P["bio_plateau"], "plateau at (cm)", 5, where=c1)
+    speed = widgets.slider(P["bio_speed"], "running speed (cm/s)", 5, where=c2)
+    tau_e = widgets.slider(P["bio_tau_e"], "eligibility τ_E (s)", 0.02, where=c3,
                       help="Longer synaptic traces widen the window towards the past.")
-    laps = c4.slider("Hebbian laps", 1, 100, 20, 1, key="bio_laps", bind=QP)
+    laps = widgets.slider(P["bio_laps"], "Hebbian laps", 1, where=c4)
     with c5:
-        second = st.toggle("a field already exists", key="bio_second", bind=QP,
+        second = st.toggle("a field already exists", key="bio_second", bind=widgets.QP,
                            help="First form a field elsewhere with the same rule, then deliver the plateau.")
-        prior = st.slider("existing field at (cm)", 0, 180, 40, 5, key="bio_prior", bind=QP, disabled=not second)
+        prior = widgets.slider(P["bio_prior"], "existing field at (cm)", 5, disabled=not second)
     res = run("btsp_place_field", plateau_position=float(plateau), speed=float(speed), tau_eligibility=float(tau_e),
               n_laps=int(laps), prior_field_position=float(prior) if second else None)
     if res is None:
@@ -67,6 +68,7 @@ def section_btsp() -> None:
 # ----------------------------------------------------------------------------------------------- 5. key–value
 @guarded
 def section_kv() -> None:
+    P = BIOLOGY.params()
     intro(
         "Two memories with similar keys ($k_1 \\cdot k_2 = c$) are written one after the other. Reading with the "
         "original key $k_1$ returns a blend (Hebbian) or mostly the *second* value (delta rule, whose second write "
@@ -77,8 +79,8 @@ def section_kv() -> None:
         r"\text{both: } W (k_1 - c\, k_2) = (1 - c^2)\, v_1, \qquad q(s) \propto k_1 - s\,c\,k_2",
     )
     c1, c2 = st.columns([2, 1])
-    c = c1.slider("key similarity c = k₁·k₂", 0.0, 0.99, 0.9, 0.01, key="bio_similarity", bind=QP)
-    rule = c2.segmented_control("rule", list(KV_RULES), default=KV_RULES[0], key="bio_kv_rule", bind=QP, required=True)
+    c = widgets.slider(P["bio_similarity"], "key similarity c = k₁·k₂", 0.01, where=c1)
+    rule = widgets.segmented(P["bio_kv_rule"], "rule", where=c2)
     res = run("kv_retrieval", similarity=float(c), d_k=8, d_v=8, rule=str(rule or KV_RULES[0]))
     if res is None:
         return

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures
+from app import figures, widgets
 from app.layout import caption, guarded
-from app.state import QP
+from app.page_tables import BIOLOGY
 
 from .common import chart, intro, run, status_note
 
@@ -48,6 +48,7 @@ def three_factor_findings(res: Any) -> str:
 
 @guarded
 def section_three_factor() -> None:
+    P = BIOLOGY.params()
     intro(
         "In plain **Hebbian** learning every coincidence of presynaptic activity $k_t$ and postsynaptic activity $v_t$ "
         "is written into the synapses. In a **three-factor** rule the coincidence only leaves a decaying *eligibility "
@@ -60,14 +61,14 @@ def section_three_factor() -> None:
         r"\underbrace{W_t = W_{t-1} + M_t E_t}_{\text{fast weight 2, gated by } M_t}",
     )
     c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
-    delay = c1.slider("reward delay (steps)", 0, 15, 2, 1, key="bio_delay", bind=QP,
+    delay = widgets.slider(P["bio_delay"], "reward delay (steps)", 1, where=c1,
                       help="How many steps after a rewarded item the neuromodulator pulse arrives.")
-    lam = c2.slider("trace decay λ", 0.0, 1.0, 0.7, 0.05, key="bio_lambda", bind=QP,
+    lam = widgets.slider(P["bio_lambda"], "trace decay λ", 0.05, where=c2,
                     help="How much of the eligibility trace survives each step (λ = 0: only an immediate reward counts).")
-    interval = c3.slider("steps between items", 2, 20, 10, 1, key="bio_interval", bind=QP,
+    interval = widgets.slider(P["bio_interval"], "steps between items", 1, where=c3,
                          help="The reward must arrive before the next item, or it would credit that one too.")
-    rewarded = c4.pills("rewarded items", list(range(1, 7)), selection_mode="multi", default=[2, 5], key="bio_rewarded",
-                        bind=QP, help="Items followed by a neuromodulator pulse. With none selected, nothing is learned.")
+    rewarded = c4.pills("rewarded items", list(P["bio_rewarded"].choices), selection_mode="multi", default=P["bio_rewarded"].default,
+                        key="bio_rewarded", bind=widgets.QP, help="Items followed by a neuromodulator pulse. With none selected, nothing is learned.")
     res = run("three_factor", n_items=6, d=8, rewarded=tuple(sorted(int(i) - 1 for i in rewarded)), delay=int(delay),
               trace_decay=float(lam), interval=int(interval))
     if res is None:
@@ -103,6 +104,7 @@ def section_three_factor() -> None:
 # ------------------------------------------------------------------------------------------------------ 2. Oja
 @guarded
 def section_oja() -> None:
+    P = BIOLOGY.params()
     intro(
         "One linear neuron with weights $w$ sees inputs $k_t$ drawn from a Gaussian cloud and outputs "
         "$v_t = w_{t-1}k_t$. Plain Hebbian learning, $w \\leftarrow w + \\beta v_t k_t^\\top$, turns $w$ towards the "
@@ -116,13 +118,13 @@ def section_oja() -> None:
         r"of } C\ (\|u_i\| = 1);\ \text{stable: only } \pm u_1",
     )
     c1, c2, c3, c4, c5 = st.columns(5)
-    lr = c1.slider("learning rate β", 0.001, 0.1, 0.005, 0.001, key="bio_lr", bind=QP, format="%.3f",
+    lr = widgets.slider(P["bio_lr"], "learning rate β", 0.001, where=c1, format="%.3f",
                    help="Oja's rule is stable only for small steps: β·(λ₁ + λ₂)·max(1, ‖w₀‖)² ≤ 0.2.")
-    steps = c2.slider("inputs", 50, 3000, 600, 50, key="bio_steps", bind=QP)
-    lam1 = c3.slider("variance along axis 1 (λ₁)", 0.5, 5.0, 3.0, 0.1, key="bio_lam1", bind=QP)
-    lam2 = c4.slider("variance along axis 2 (λ₂)", 0.1, 5.0, 0.2, 0.1, key="bio_lam2", bind=QP,
+    steps = widgets.slider(P["bio_steps"], "inputs", 50, where=c2)
+    lam1 = widgets.slider(P["bio_lam1"], "variance along axis 1 (λ₁)", 0.1, where=c3)
+    lam2 = widgets.slider(P["bio_lam2"], "variance along axis 2 (λ₂)", 0.1, where=c4,
                      help="If λ₂ > λ₁ the two axes swap roles; equal variances leave no single top component to find.")
-    init = c5.slider("initial ‖w₀‖", 0.1, 2.0, 0.3, 0.1, key="bio_init", bind=QP)
+    init = widgets.slider(P["bio_init"], "initial ‖w₀‖", 0.1, where=c5)
     res = run("oja_pca", eigenvalues=(float(lam1), float(lam2)), n_steps=int(steps), learning_rate=float(lr),
               init_norm=float(init))
     if res is None:
@@ -163,6 +165,7 @@ def section_oja() -> None:
 # ---------------------------------------------------------------------------------------------- 3. short-term
 @guarded
 def section_stp() -> None:
+    P = BIOLOGY.params()
     intro(
         "A burst of presynaptic spikes raises a synapse's release probability $u$ (**facilitation**, which fades "
         "over $\\tau_F$) and uses up its resources $x$ (**depression**, which recovers over $\\tau_D$). With "
@@ -174,11 +177,11 @@ def section_stp() -> None:
         r"\text{decay: } W_t = \gamma W_{t-1} + \beta_t v k^\top, \qquad \text{gated: } W_t = \alpha_t W_{t-1} + \beta_t v k^\top",
     )
     c1, c2, c3, c4, c5 = st.columns(5)
-    tau_f = c1.slider("τ_F facilitation (s)", 0.1, 5.0, 1.5, 0.1, key="bio_tau_f", bind=QP)
-    tau_d = c2.slider("τ_D depression (s)", 0.05, 2.0, 0.2, 0.05, key="bio_tau_d", bind=QP)
-    U = c3.slider("U (release at rest)", 0.05, 1.0, 0.2, 0.05, key="bio_U", bind=QP)
-    rate = c4.slider("burst rate (Hz)", 5, 50, 20, 1, key="bio_rate", bind=QP, help="Spikes from 0.5 s to 1.0 s.")
-    clear = c5.slider("gated rule clears at (s)", 1.5, 8.0, 6.0, 0.5, key="bio_clear", bind=QP,
+    tau_f = widgets.slider(P["bio_tau_f"], "τ_F facilitation (s)", 0.1, where=c1)
+    tau_d = widgets.slider(P["bio_tau_d"], "τ_D depression (s)", 0.05, where=c2)
+    U = widgets.slider(P["bio_U"], "U (release at rest)", 0.05, where=c3)
+    rate = widgets.slider(P["bio_rate"], "burst rate (Hz)", 1, where=c4, help="Spikes from 0.5 s to 1.0 s.")
+    clear = widgets.slider(P["bio_clear"], "gated rule clears at (s)", 0.5, where=c5,
                       help="When the gated rule's programmer sets α_t = 0 and the item is forgotten at once.")
     res = run("short_term_plasticity", U=float(U), tau_f=float(tau_f), tau_d=float(tau_d), rate=float(rate),
               clear_time=float(clear))

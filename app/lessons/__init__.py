@@ -17,14 +17,14 @@ from .contexts import (CapacityCtx, CompareCtx, ExplorerCtx, claim_values, compa
                        step_values, try_holds, try_values)
 from .format import (EXPLORER_TABS, LESSON_DIR, LESSON_PAGES, MAX_STEPS, MIN_STEPS, VIEWS, Check, Lesson, Step, Try,
                      all_lessons, load_lesson, parse_lesson)
-from .keys import EXPLORER_KEYS, HPARAM_KINDS, coerce, is_page_key
+from .keys import EXPLORER_KEYS, HPARAM_KINDS, is_page_key
 from .player import ACTIVE, APPLIED, PAGE_SPECS, lesson_link, lesson_panel
 from .quantities import QUANTITIES, Quantity, fill, fmt, placeholder_names, placeholders, quantity
 
 __all__ = [
     "ACTIVE", "APPLIED", "EXPLORER_KEYS", "EXPLORER_TABS", "HPARAM_KINDS", "LESSON_DIR", "LESSON_PAGES", "MAX_STEPS",
     "MIN_STEPS", "PAGE_SPECS", "QUANTITIES", "VIEWS", "CapacityCtx", "Check", "CompareCtx", "ExplorerCtx", "Lesson",
-    "Quantity", "Step", "Try", "all_lessons", "claim_values", "coerce", "compare_config", "evaluate", "explorer_config",
+    "Quantity", "Step", "Try", "all_lessons", "claim_values", "compare_config", "evaluate", "explorer_config",
     "fill", "fmt", "is_page_key", "lesson_link", "lesson_panel", "load_lesson", "parse_lesson", "placeholder_names",
     "placeholders", "quantity", "replace", "step_values", "try_holds", "try_values",
 ]

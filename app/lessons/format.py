@@ -39,7 +39,7 @@ import yaml
 from ..layout import ROOT
 from ..page_tables import EXPLORER_VIEWS, STATES
 from . import contexts  # noqa: F401  (registers every page's quantities: validation checks names against QUANTITIES)
-from .keys import coerce, is_page_key
+from .keys import is_page_key
 from .quantities import QUANTITIES, placeholders
 
 LESSON_DIR = ROOT / "lessons"
@@ -162,29 +162,29 @@ def _need(d: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, .
     return val
 
 
-def _state(page: str, raw: Any, where: str) -> dict[str, Any]:
-    """A step's URL state, checked by the page's own parameter table (``app.page_tables``) where the page has one: the
-    values the page's widgets hold, or ValueError saying what is allowed."""
+def _state(page: str, raw: Any, where: str, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A step's URL state, checked by the page's own parameter table (``app.page_tables``) at the settings it makes
+    together with ``base`` (what the step inherits, or the step a try starts from): the values the page's widgets
+    hold, or ValueError saying what is allowed."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where}: must be a mapping of URL parameters, got {type(raw).__name__}")
     raw = {str(k): v for k, v in raw.items()}
-    for k in raw:
-        if not is_page_key(page, k):
-            raise ValueError(f"{where}: '{k}' is not a URL parameter of the {page} page")
-    parsed = STATES[page].parse(raw) if page in STATES else None
-    if parsed is not None and parsed.problems:
+    if page not in STATES:
+        if raw:
+            raise ValueError(f"{where}: the {page} page has no URL parameters")
+        return {}
+    parsed = STATES[page].parse({**(base or {}), **raw})
+    if parsed.problems:
         raise ValueError(f"{where}: {parsed.problems[0]}")
+    table = STATES[page].params(parsed.values)
     out = {}
     for k, v in raw.items():
-        if parsed is not None and k in parsed.given:  # the value itself (a try's t is checked against T where it is merged)
-            out[k] = STATES[page].param(k, parsed.values).parse(v)
-            continue
-        try:  # a control outside the page's table (a simulation's slider): typed from its name
-            out[k] = coerce(page, k, v)
-        except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+        if k not in table or not is_page_key(page, k):
+            raise ValueError(f"{where}: '{k}' is not a URL parameter of the {page} page at these settings; "
+                             f"allowed: {', '.join(n for n in table if is_page_key(page, n))}")
+        out[k] = table[k].parse(v)  # the value itself (a try's t is checked against T where it is merged)
     return out
 
 
@@ -251,7 +251,7 @@ def parse_lesson(data: Any, source: str = "<lesson>") -> Lesson:
         page = _need(rs, "page", where)
         if page not in LESSON_PAGES:
             raise ValueError(f"{where}: field 'page' must be one of {', '.join(LESSON_PAGES)}, got {page!r}")
-        st_ = {**prev.get(page, {}), **_state(page, rs.get("state"), f"{where}, field 'state'")}
+        st_ = {**prev.get(page, {}), **_state(page, rs.get("state"), f"{where}, field 'state'", prev.get(page))}
         prev[page] = st_
         text = _need(rs, "text", where)
         for name, spec in placeholders(text):
@@ -277,7 +277,7 @@ def parse_lesson(data: Any, source: str = "<lesson>") -> Lesson:
             expect = rt.get("expect") or []
             if not isinstance(expect, list) or not expect:
                 raise ValueError(f"{tw}: 'expect' must be a non-empty list of checks")
-            tr = Try(prompt=_need(rt, "prompt", tw), state=tuple(_state(page, rt.get("state"), f"{tw}, 'state'").items()),
+            tr = Try(prompt=_need(rt, "prompt", tw), state=tuple(_state(page, rt.get("state"), f"{tw}, 'state'", st_).items()),
                      expect=tuple(_check(c, page, f"{tw}, check {j}") for j, c in enumerate(expect, start=1)))
         raw_claims = rs.get("claims") or []
         if not isinstance(raw_claims, list):
