@@ -22,6 +22,7 @@ import app.cache  # noqa: E402,F401  (the heavy imports of every page, before th
 import app.figures  # noqa: E402,F401
 from app.layout import PAGES, freeze_startup_heap, guarded, sidebar_footer  # noqa: E402
 from app.lessons import lesson_panel  # noqa: E402
+from app.lessons.readout import STEPPED_PAGES, lesson_readout  # noqa: E402
 
 freeze_startup_heap()
 
@@ -33,4 +34,6 @@ page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url
 st.set_page_config(page_title="FWP Explorer" if page.url_path == "" else f"{page.title} · FWP Explorer")
 guarded(lesson_panel)(page)  # a lesson step sets the page's state before its widgets exist
 guarded(page.run)()
+if (page.url_path or "home") not in STEPPED_PAGES:  # the steppers draw it themselves, so it follows t
+    guarded(lesson_readout)(page.url_path or "home")  # the numbers the lesson step quotes, on the page
 sidebar_footer()

@@ -11,6 +11,7 @@ from app import cache, figures, lessons, stepper
 from app.compare_controls import apply_preset, controls, fix_slot
 from app.compare_presets import PRESETS, preset_values
 from app.layout import caption, guarded
+from app.lessons.readout import lesson_readout
 from app.page_tables import COMPARE
 from fwp_core.experiments import compare
 from app.stepper import follow_url, play_settings, play_tick, step_controls
@@ -87,6 +88,7 @@ def stepper() -> None:
     t = step_controls(SESSION, T, url_t="cmp_t", prefix="cmp_", default_t=T, play_help="Advance all rules together at the chosen speed.")
     tok = res.tokens[t - 1] if t - 1 < len(res.tokens) else str(t)
     st.markdown(f"**Token {t}: `{tok}`**")
+    lesson_readout("compare")  # the numbers an open lesson step quotes, at this t
 
     panels = []
     for run in res.runs:

@@ -14,6 +14,7 @@ import fwp_core
 from app import export, figures, state, widgets
 from app import explorer_view as view
 from app.layout import caption, guarded
+from app.lessons.readout import lesson_readout
 from app.page_tables import EXPLORER, EXPLORER_VIEWS
 from app.player import smooth_player
 from app.stepper import follow_url, play_settings, play_tick, step_controls
@@ -93,6 +94,8 @@ def stepper() -> None:
                      delta_color="inverse",
                      help=f"ℓ_t(W) = {spec.objective.loss}, the fit term of the new pair; the write's step on it: "
                           f"{spec.objective.kind} (Equations view). Before: ℓ_t of the memory W_{{t−1}}; after: of W_t.")
+
+    lesson_readout("explorer")  # the numbers an open lesson step quotes, at this t
 
     # one tab per view, bound to the URL (?view=...); only the open tab is drawn, so a step redraws one chart
     tabs = st.tabs(EXPLORER_VIEWS, key="view", bind=state.QP)

@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from ..layout import PAGES
+from ..page_tables import STATES
 from ..state import share_url
 from .contexts import step_values, try_holds
 from .format import VIEWS, Lesson, Step, all_lessons
@@ -44,9 +45,15 @@ def _apply(page: str, params: Mapping[str, Any], lesson_q: Mapping[str, str]) ->
     """Set the page's state to exactly ``params``: other controls of the page go back to their defaults, the URL follows.
     Runs before the page draws, so no widget of this run exists yet."""
     ss = st.session_state
+    # the page's other controls go back to their defaults: set, not deleted (a deleted widget value would be taken
+    # back from the URL, which still holds it where the widget was bound in the last run)
+    defaults = STATES[page].defaults(STATES[page].values(params)) if page in STATES else {}
     for key in list(ss.keys()):
         if is_page_key(page, key) and key not in params:
-            del ss[key]
+            if key in defaults and key not in ("t", "cmp_t"):  # a stepper's t: its page's own default (Compare: the last)
+                ss[key] = list(defaults[key]) if isinstance(defaults[key], list) else defaults[key]
+            else:
+                del ss[key]
     for key, value in params.items():
         ss[key] = list(value) if isinstance(value, list) else value
     if page in ("explorer", "compare"):

@@ -78,8 +78,11 @@ def _check_step(at: AppTest, lesson: lessons.Lesson, k: int) -> None:
     assert at.title and at.title[0].value == title, (lesson.id, k, [t.value for t in at.title])
     text = _panel_text(at)
     assert not re.search(r"(?<![A-Za-z_^\\])\{[a-z][a-z0-9_]{3,}(:[^{}]*)?\}", text), (lesson.id, k, "unfilled placeholder")
+    main = "\n".join(m.value for m in at.main.markdown)  # the page itself, not the lesson panel
     for name, value in lessons.step_values(step).items():
         assert lessons.fmt(value) in text, (lesson.id, k, name)
+        # every quoted number is on the page too, labelled as the lesson's quantity names it
+        assert f"{lessons.QUANTITIES[name].label}: **{lessons.fmt(value)}**" in main, (lesson.id, k, name)
     for key, value in step.params.items():  # the page's state follows the step
         live = at.session_state[key]
         assert (abs(float(live) - float(value)) < 1e-9) if isinstance(value, float) else list(live) == value if isinstance(value, list) else live == value, (lesson.id, k, key)
