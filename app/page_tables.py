@@ -278,7 +278,8 @@ FORMS: PageState[FormsSettings] = PageState("forms", _forms_table, _forms_config
 
 
 # ---------------------------------------------------------------------------------------------- Programmer
-PROGRAMMER_BETA_CHOICES = ("0-1", "0-2")
+PROGRAMMER_BETA_RANGES = {"0-1": (0, 1), "0-2": (0, 2)}
+"""The Programmer's β ranges: β = sigmoid(·) or 2·sigmoid(·)."""
 
 
 def _programmer_table(v: Mapping[str, Any]) -> Iterator[Param]:
@@ -288,7 +289,7 @@ def _programmer_table(v: Mapping[str, Any]) -> Iterator[Param]:
     yield Param("prog_task", "choice", "parity", choices=tasks)
     yield Param("prog_kind", "choice", prog.KINDS[0], choices=tuple(prog.KINDS))
     yield Param("prog_rule", "choice", DEFAULT_RULE, choices=tuple(prog.rules_for(kind)))
-    yield Param("prog_beta", "choice", "0-2", choices=PROGRAMMER_BETA_CHOICES)
+    yield Param("prog_beta", "choice", "0-2", choices=tuple(PROGRAMMER_BETA_RANGES))
     yield Param("prog_steps", "int", int(prog.get_task(task).defaults.get("steps", 1000)), 10, prog.MAX_STEPS)
     yield Param("prog_seed", "int", 0, 0, SEED_MAX)
     yield Param("prog_bits", "text", "0110100111010011", max_len=prog.MAX_TRAIN_LENGTH * 4)

@@ -1,47 +1,40 @@
-"""Trained programmers on the server: one cache shared by every session, a live progress bar while one trains,
-and the shipped programmers for configurations nobody has trained here."""
+"""Trained programmers on the server: trained through the server's one queue (``app.jobs``: shared by every session,
+at most a few at a time), a live progress bar while one trains, and the shipped programmers for configurations
+nobody has trained here."""
 
 from __future__ import annotations
-
-import threading
-from collections import OrderedDict
 
 import streamlit as st
 
 from fwp_core import programmer as prog
 from fwp_core.programmer import pretrain
-from fwp_core.programmer.train import Progress
 
-from . import figures
+from . import figures, jobs
+from .page_tables import PROGRAMMER_BETA_RANGES as BETA_CHOICES  # the β ranges: name → (low, high)
 
-BETA_CHOICES = {"0-1": (0, 1), "0-2": (0, 2)}
 BETA_MAX = {name: float(hi) for name, (_, hi) in BETA_CHOICES.items()}  # the β range's top, as the shipped files name it
-MAX_CACHED = 8
 SHIPPED_ORIGIN = "shipped with the app, trained by `python -m fwp_core.programmer.pretrain`"
 Key = tuple[str, str, str, str, int, int]  # task, rule, kind, β range, steps, seed
 
 
-@st.cache_resource(show_spinner=False)
-def _store() -> tuple[OrderedDict, threading.Lock]:
-    """The server's cache of trained programmers: at most MAX_CACHED, least recently used dropped first.
-    (st.cache_resource cannot wrap training itself: the live progress bar draws while it runs.)"""
-    return OrderedDict(), threading.Lock()
-
-
-def trained(key: Key, progress: Progress | None = None) -> prog.TrainResult:
-    """One trained programmer per configuration, shared by every session (models are not modified after training)."""
+def _job(key: Key) -> jobs.Job:
+    """The server's training of ``key`` (app.jobs: identical configurations train once, at most a few at a time)."""
     task, rule, kind, beta, steps, seed = key
-    cache, lock = _store()
-    with lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    result = prog.train(task, rule, kind=kind, beta_range=BETA_CHOICES[beta], steps=steps, seed=seed, progress=progress)
-    with lock:
-        cache[key] = result
-        while len(cache) > MAX_CACHED:
-            cache.popitem(last=False)
-    return result
+
+    def fn(report):
+        return prog.train(task, rule, kind=kind, beta_range=BETA_CHOICES[beta], steps=steps, seed=seed,
+                          progress=lambda step, total, loss, metric: report(step, total, (loss, metric)))
+
+    return jobs.queue().submit(("programmer", key), f"the {rule} / {kind} / β ∈ ({beta.replace('-', ', ')}) programmer", fn)
+
+
+def trained(key: Key) -> prog.TrainResult:
+    """One trained programmer per configuration, shared by every session (models are not modified after training);
+    raises ValueError where it cannot be trained."""
+    job = jobs.follow(_job(key), lambda _: None)
+    if job.state == "failed":
+        raise ValueError(job.error)
+    return job.result
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -59,22 +52,26 @@ def available(key: Key) -> tuple[prog.TrainResult | None, str]:
 
 
 def train_with_progress(key: Key) -> prog.TrainResult:
-    """Train (or fetch) the programmer for ``key`` with a progress bar and a live loss curve; the session remembers it."""
-    task, rule, kind, beta, _, _ = key
-    bar = st.progress(0.0, text=f"training {rule} / {kind} / β ∈ ({beta.replace('-', ', ')}) …")
-    chart = st.empty()
-    loss, metric = [], []
+    """Train (or fetch, or wait for) the programmer for ``key`` with its place in the queue, a progress bar and a live
+    loss curve; the session remembers it. ValueError where it cannot be trained."""
+    task, rule, _, _, _, _ = key
+    q = jobs.queue()
+    bar, chart = st.empty(), st.empty()
+    drawn = [0]
 
-    def progress(step: int, total: int, value: float, m: float) -> None:
-        loss.append(value)
-        metric.append(m)
-        bar.progress(min(1.0, step / total), text=f"step {step} / {total}: loss {value:.4f}")
-        if len(loss) % 10 == 0:
-            chart.plotly_chart(figures.training_figure({rule: (loss, metric)}, prog.get_task(task).metric_name),
-                               key=f"live_{len(loss)}")
+    def draw(job: jobs.Job) -> None:
+        frac = job.step / job.total if job.total else 0.0
+        bar.progress(min(1.0, frac), text=jobs.status_text(job, q) + (f": loss {job.entries[-1][0]:.4f}" if job.entries else ""))
+        if job.entries and len(job.entries) >= drawn[0] + 10:
+            drawn[0] = len(job.entries)
+            loss, metric = zip(*job.entries)
+            chart.plotly_chart(figures.training_figure({rule: (list(loss), list(metric))}, prog.get_task(task).metric_name),
+                               key=f"live_{drawn[0]}")
 
-    result = trained(key, progress)
+    job = jobs.follow(_job(key), draw, q)
     bar.empty()
     chart.empty()
+    if job.state == "failed":
+        raise ValueError(job.error)
     st.session_state.setdefault("prog_done", set()).add(key)
-    return result
+    return job.result
