@@ -75,6 +75,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/forms.py", "Forms", ":material/functions:", "forms", "recurrent = parallel = chunked"),
     PageSpec("pages/programmer.py", "Programmer", ":material/model_training:", "programmer", "train the slow net, then watch what it writes"),
     PageSpec("pages/biology.py", "Biology", ":material/psychology:", "biology", "the same rules as synaptic plasticity, with the open questions"),
+    PageSpec("pages/language.py", "Language", ":material/translate:", "language", "small language models learn real text, one per rule"),
     PageSpec("pages/lessons.py", "Lessons", ":material/school:", "lessons", "guided lessons, one idea at a time"),
 )
 

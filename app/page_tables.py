@@ -334,4 +334,29 @@ def _biology_table(v: Mapping[str, Any]) -> Iterator[Param]:
 
 BIOLOGY: PageState[None] = PageState("biology", _biology_table)
 
-STATES: dict[str, PageState[Any]] = {s.page: s for s in (EXPLORER, COMPARE, CAPACITY, FORMS, PROGRAMMER, BIOLOGY)}
+# ---------------------------------------------------------------------------------------------- Language
+LANGUAGE_SENTENCE = ("The delta rule reads what the memory holds for a key and writes the difference. The delta rule "
+                     "reads what the memory holds.")
+"""The sentence the Language page reads on arrival: its second half repeats words of the first, which a memory of
+the context can copy."""
+LANGUAGE_TEXT_CHARS = 400
+
+
+def _language_table(v: Mapping[str, Any]) -> Iterator[Param]:
+    from fwp_core import language as lm  # torch-only, loaded with the page that needs it
+    from fwp_core.language import pretrain
+
+    rules = tuple(n for n in lm.mixer_names() if n != lm.SOFTMAX)
+    shipped = tuple(e.rule for e in pretrain.SHIPPED if e.rule != lm.SOFTMAX)
+    yield Param("lang_rules", "multi", list(shipped), choices=rules, max_len=4)
+    yield Param("lang_softmax", "bool", True)
+    yield Param("lang_steps", "int", lm.DEFAULTS["steps"], 10, 5000)
+    yield Param("lang_seed", "int", 0, 0, SEED_MAX)
+    yield Param("lang_source", "choice", "corpus", choices=("corpus", "your text"))
+    yield Param("lang_text", "text", LANGUAGE_SENTENCE, max_len=LANGUAGE_TEXT_CHARS)
+    yield Param("lang_t", "int", 60, 1, LANGUAGE_TEXT_CHARS)
+
+
+LANGUAGE: PageState[None] = PageState("language", _language_table)
+
+STATES: dict[str, PageState[Any]] = {s.page: s for s in (EXPLORER, COMPARE, CAPACITY, FORMS, PROGRAMMER, BIOLOGY, LANGUAGE)}

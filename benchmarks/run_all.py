@@ -41,7 +41,9 @@ def main() -> int:
     ]
     if not a.quick:
         jobs.append(("programmer training", [py, "benchmarks/bench_programmer.py"]))
+        jobs.append(("language models: every rule", [py, "benchmarks/bench_language.py"]))
         jobs.append(("load: 20 sessions against one user", [py, "benchmarks/bench_load.py"]))
+        jobs.append(("load: stepping while two trainings run", [py, "benchmarks/bench_training_load.py"]))
     rows = [run(name, argv) for name, argv in jobs]
     print("\n| benchmark | exit | seconds | verdicts |\n|---|---:|---:|---|")
     for name, rc, sec, verdicts in rows:

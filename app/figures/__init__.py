@@ -21,6 +21,7 @@ from .explorer import (attention_figure, contribution_labels, retrieval_error_fi
                        smooth_playback_figure, weights_figure, weights_figure_at, write_read_figure)
 from .lab import (capacity_figure, chunk_sizes_figure, compare_weights_figure, forms_outputs_figure, matrices_figure,
                   recall_errors_figure, recency_figure, timing_figure, values_figure, vectors_figure)
+from .language import curves_figure, memory_figure, prediction_figure, retrieval_figure, shown_char
 from .programmer import eigen_timeline_figure, programme_figure, training_figure
 
 __all__ = [
@@ -38,4 +39,6 @@ __all__ = [
     "bio_oja_inputs_figure", "bio_stored_figure", "bio_stp_figure", "bio_three_factor_figure",
     # Programmer
     "eigen_timeline_figure", "programme_figure", "training_figure",
+    # Language
+    "curves_figure", "memory_figure", "prediction_figure", "retrieval_figure", "shown_char",
 ]

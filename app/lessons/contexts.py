@@ -17,7 +17,7 @@ from fwp_core.experiments import capacity, compare, explorer
 from fwp_core.experiments import forms as forms_exp
 
 from .. import cache
-from ..page_tables import CAPACITY, COMPARE, EXPLORER, FORMS, CapacitySettings
+from ..page_tables import CAPACITY, COMPARE, EXPLORER, FORMS, LANGUAGE, CapacitySettings
 from .quantities import QUANTITIES, placeholder_names, quantity
 
 if TYPE_CHECKING:
@@ -294,8 +294,63 @@ quantity("forms_steps", "forms", "T")(lambda r: float(r.T))
 quantity("forms_pseudo_gap", "forms", "max |U − V| (pseudo-values against values)")(
     lambda r: float(np.abs(r.values["pseudo-values U"] - r.values["values V"]).max()) if "pseudo-values U" in r.values else 0.0)
 
+# ---------------------------------------------------------------------------------------------- language
+@dataclass
+class LanguageCtx:
+    """The Language page's shipped models (the page shows them on arrival) and its sentence at character t."""
+
+    sentence: str
+    t: int
+
+    def model(self, rule: str) -> Any:
+        from fwp_core.language import pretrain
+
+        m = pretrain.shipped(rule)
+        if m is None:
+            raise ValueError(f"no {rule} language model is shipped")
+        return m
+
+    def record(self, rule: str) -> dict[str, Any]:
+        from fwp_core.language import pretrain
+
+        self.model(rule)
+        return pretrain.manifest()[f"{rule}.pt"]
+
+    def p_next(self, rule: str) -> float:
+        """The model's probability of the character that comes after character t of the sentence."""
+        from fwp_core import language as lm
+
+        chars = lm.normalize_text(self.sentence)
+        t = min(self.t, len(chars) - 1)
+        rd = lm.read(self.model(rule), chars)
+        return float(rd.probs[t - 1, lm.VOCAB.index(chars[t])])
+
+
+def _language_ctx(params: Mapping[str, Any]) -> LanguageCtx:
+    v = LANGUAGE.values(params)
+    return LanguageCtx(v["lang_text"], v["lang_t"])
+
+
+def _bigram(c: LanguageCtx) -> float:
+    from fwp_core.language import pretrain
+
+    return float(pretrain.manifest_info()["bigram_entropy"])
+
+
+quantity("lang_bigram", "language", "the bigram entropy of the held-out text (bits per character)")(_bigram)
+for _rule in ("softmax", "linear_attention", "delta", "gated_delta"):  # the shipped models (fwp_core.language.pretrain)
+    quantity(f"lang_bpc_{_rule}", "language", f"{_rule}'s held-out bits per character")(
+        lambda c, r=_rule: float(c.record(r)["val_bpc"]))
+    quantity(f"lang_first_{_rule}", "language", f"{_rule}: bits per character on a word's first occurrence")(
+        lambda c, r=_rule: float(c.record(r)["copy_gain"]["first"]))
+    quantity(f"lang_second_{_rule}", "language", f"{_rule}: bits per character on its second occurrence")(
+        lambda c, r=_rule: float(c.record(r)["copy_gain"]["second"]))
+    quantity(f"lang_p_next_{_rule}", "language", f"{_rule}: probability of the next character at t")(
+        lambda c, r=_rule: c.p_next(r))
+
 _CONTEXTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "explorer": _explorer_ctx, "compare": _compare_ctx, "capacity": _capacity_ctx, "forms": _forms_ctx,
+    "language": _language_ctx,
 }
 
 

@@ -44,7 +44,7 @@ from .quantities import QUANTITIES, placeholders
 
 LESSON_DIR = ROOT / "lessons"
 MIN_STEPS, MAX_STEPS = 5, 10
-LESSON_PAGES = ("home", "explorer", "compare", "capacity", "forms", "biology")
+LESSON_PAGES = ("home", "explorer", "compare", "capacity", "forms", "biology", "language")
 
 # The views a step may point at (the chart keys of each page) with the words the player uses for them.
 VIEWS: dict[str, dict[str, str]] = {
@@ -73,6 +73,11 @@ VIEWS: dict[str, dict[str, str]] = {
         "forms_chunks": "the chunk-size plot",
     },
     "biology": {},
+    "language": {
+        "lang_curves": "the held-out loss curves",
+        "lang_table": "the table of trained models",
+        "lang_reading": "every model reading the sentence at character t",
+    },
 }
 
 # the Explorer draws one view at a time, in tabs: a step that points at a view opens its tab

@@ -24,6 +24,7 @@ _PAGE_KEY = {
     "capacity": re.compile(r"^cap_"),
     "forms": re.compile(r"^forms_"),
     "biology": re.compile(r"^bio_"),
+    "language": re.compile(r"^lang_"),
 }
 _NOT_STATE = re.compile(r"(preset|fix_|_reset$|_back$|_step$|^cmp_speed$|timings|measure|playing)")
 

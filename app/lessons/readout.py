@@ -19,7 +19,7 @@ from .keys import is_page_key
 from .quantities import QUANTITIES, fmt, placeholders
 
 ACTIVE = "_lesson_active"  # (lesson id, step, class mode), set by the player
-STEPPED_PAGES = ("explorer", "compare")  # pages whose stepper fragment draws the readout itself
+STEPPED_PAGES = ("explorer", "compare", "language")  # pages whose stepper fragment draws the readout itself
 SESSION_T = {"explorer": "t", "compare": "cmp_t"}  # where a stepped page keeps its step
 
 

@@ -14,7 +14,7 @@ import pytest
 from fwp_core import programmer as prog
 from tests.helpers import no_errors, open_page
 
-PAGES = ["explorer", "compare", "capacity", "forms", "programmer", "biology", "lessons"]
+PAGES = ["explorer", "compare", "capacity", "forms", "programmer", "biology", "language", "lessons"]
 KINDS = ("selectbox", "radio", "segmented_control", "pills", "multiselect")
 
 
