@@ -90,3 +90,10 @@ def test_a_bad_url_says_what_is_allowed() -> None:
     at = open_page("language", TIMEOUT, lang_steps="3", lang_rules=["delta", "nope"])
     assert any("lang_steps='3' is out of range" in w.value for w in at.warning)
     assert any("nope not known" in w.value for w in at.warning)
+
+
+def test_the_readme_table_of_shipped_models_is_the_manifests() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert pretrain.markdown_table() in readme
