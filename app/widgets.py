@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitAPIException
 
 import fwp_core
 from fwp_core.experiments.explorer import ExplorerConfig, available_devices, digest
-from fwp_core.sequences import SOURCES
+from fwp_core.sequences import SOURCES, tokenize
 
 from .page_tables import EXPLORER
 from .pagestate import FEATURE_DETAILS, Param, rule_params
@@ -135,11 +135,15 @@ def explorer_controls() -> tuple[ExplorerConfig, tuple[str, bytes] | None]:
         if f is not None:
             upload = (f.name, f.getvalue())
     c1, c2 = st.columns(2)
-    v["T"] = number(P["T"], "T (tokens)", "Sequence length.", c1)
+    v["T"] = number(P["T"], "T (tokens)", "Sequence length (a sentence or an upload brings its own).", c1,
+                    disabled=seq in ("text", "upload"))
     v["seed"] = number(P["seed"], "seed", "Seed of the episode.", c2)
     c3, c4 = st.columns(2)
     v["d_k"] = number(P["d_k"], "d_k", "Key dimension.", c3)
     v["d_v"] = number(P["d_v"], "d_v", "Value dimension.", c4)
+    if seq == "text":
+        n = len(tokenize(v.get("text", P["text"].default)))
+        st.caption(f"T = {n}: the sentence's {n} tokens (words and punctuation); the T box applies to the other sequences.")
     source = SOURCES.get(seq)
     if source is not None and source.max_T_is_d_k and v["T"] > v["d_k"]:
         st.info(f"{source.title} need T ≤ d_k: T = d_k = {v['d_k']} is used (raise d_k for a longer sequence).")

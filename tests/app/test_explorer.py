@@ -331,3 +331,11 @@ def test_home_diagram_follows_the_theme_on_a_transparent_background() -> None:
     for dot in (light, dark):
         assert 'bgcolor="transparent"' in dot
     assert 'fontcolor="#fafafa"' in dark and 'fontcolor="#31333f"' in light
+
+
+def test_a_typed_sentence_says_its_own_length_and_the_T_box_steps_aside() -> None:
+    at = explorer(sequence="text", text="the cat sat on the mat , the dog sat .")
+    no_errors(at)
+    assert any(c.value.startswith("T = 11: the sentence's 11 tokens") for c in at.caption)
+    assert caption_t(at) == "t = 1 / 11"
+    assert at.number_input(key="T").disabled
