@@ -12,7 +12,7 @@ r"""A character-level language model whose token mixer is one fast-weight rule (
 Queries and keys go through the rule's own feature map and normalisation; the model's default rule
 hyper-parameters are the registry's with ``normalize="l2"`` (``RULE_DEFAULTS``): unit keys keep every
 delta-type step I − βkkᵀ stable for β < 2 and bound the additive rules' scores. Values are L2-normalised per
-head too (``unit_values``): Oja's step I − βvvᵀ then stays stable, and every rule writes pairs of one size.
+head too: Oja's step I − βvvᵀ then stays stable, and every rule writes pairs of one size.
 The mixer's ``forward`` uses the rule's chunked form where it has one (``Rule.chunked``, which differentiates
 correctly: tests/core/test_language.py compares it with the token loop), else the token loop ``Rule.run``;
 ``form="run"`` forces the loop (``read`` uses it to record traces). The softmax mixer is causal softmax
