@@ -58,7 +58,7 @@ class Param:
             return "one of " + ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in self.choices)
         if self.kind == "multi":
             most = f"at most {self.max_len} of " if self.max_len else "any of "
-            return most + ", ".join(self.choices)
+            return most + ", ".join(map(str, self.choices))
         if self.kind == "text":
             return f"text of at most {self.max_len} characters"
         if self.kind == "bool":
