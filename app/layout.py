@@ -80,11 +80,22 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# Chart labels in the page's text colour: the light or dark theme's ink, which the theme menu (⋮) can switch while a
+# page is open (the self-styled charts take their ink at their last run). Hover labels keep plotly's contrast.
+APP_CSS = "[data-testid='stMain'] .js-plotly-plot .main-svg text:not(.hoverlayer *) {fill: currentColor !important;}"
+
+
+def app_style() -> None:
+    """The app's few global style rules (a style-only ``st.html`` takes no room on the page)."""
+    st.html(f"<style>{APP_CSS}</style>")
+
+
 def sidebar_footer() -> None:
     with st.sidebar:
         st.caption(
             "FWP Explorer · built around the topics of Irie & Gershman, *Fast weight programming and linear transformers* "
-            "(arXiv 2508.08435). Every setting lives in the URL: copy it to share the view."
+            "(arXiv 2508.08435). Every setting lives in the URL: copy it to share the view. Light or dark theme: the ⋮ "
+            "menu at the top right."
         )
 
 

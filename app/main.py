@@ -20,7 +20,7 @@ torch.set_num_threads(int(os.environ.get("FWP_TORCH_THREADS", "1")))
 
 import app.cache  # noqa: E402,F401  (the heavy imports of every page, before the heap is frozen)
 import app.figures  # noqa: E402,F401
-from app.layout import PAGES, freeze_startup_heap, guarded, sidebar_footer  # noqa: E402
+from app.layout import PAGES, app_style, freeze_startup_heap, guarded, sidebar_footer  # noqa: E402
 from app.lessons import lesson_panel  # noqa: E402
 from app.lessons.readout import STEPPED_PAGES, lesson_readout  # noqa: E402
 
@@ -32,6 +32,7 @@ st.set_page_config(page_title="FWP Explorer", page_icon="🧠", layout="wide", i
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default) for p in PAGES])
 # the browser tab names the page (a teacher with the Explorer and Compare open side by side tells them apart)
 st.set_page_config(page_title="FWP Explorer" if page.url_path == "" else f"{page.title} · FWP Explorer")
+app_style()
 guarded(lesson_panel)(page)  # a lesson step sets the page's state before its widgets exist
 guarded(page.run)()
 if (page.url_path or "home") not in STEPPED_PAGES:  # the steppers draw it themselves, so it follows t
