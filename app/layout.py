@@ -90,6 +90,17 @@ def app_style() -> None:
     st.html(f"<style>{APP_CSS}</style>")
 
 
+LESSON_ACTIVE = "_lesson_active"
+"""The session key of the open lesson, (lesson id, step, projection mode) (set by the lesson player, app/lessons/player.py)."""
+
+
+def projecting() -> bool:
+    """Whether a lesson is open in projection mode (``&class=1``): the page's own sidebar controls are hidden, so a page
+    says what to do without pointing at them."""
+    active = st.session_state.get(LESSON_ACTIVE)
+    return bool(active and active[2])
+
+
 def sidebar_footer() -> None:
     with st.sidebar:
         st.caption(

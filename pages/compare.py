@@ -10,7 +10,7 @@ import fwp_core
 from app import cache, figures, lessons, stepper
 from app.compare_controls import apply_preset, controls, fix_slot
 from app.compare_presets import PRESETS, preset_values
-from app.layout import caption, guarded
+from app.layout import caption, guarded, projecting
 from app.lessons.readout import lesson_readout
 from app.page_tables import COMPARE
 from fwp_core.experiments import compare
@@ -20,8 +20,8 @@ SESSION = stepper.KeyedSession(st.session_state, {"t": "cmp_t", "playing": "cmp_
                                              "speed": "cmp_speed"})
 
 st.title("Compare")
-st.caption("Several rules on the same sequence, stepped together by one t (← / → keys, the buttons, the scrubber or Play). "
-           "Every rule's settings are in the sidebar; everything lives in the URL.")
+st.caption("Several rules on the same sequence, stepped together by one t (← / → keys, the buttons, the scrubber or Play)."
+           + ("" if projecting() else " Every rule's settings are in the sidebar; everything lives in the URL."))
 for w in COMPARE.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(w)
 

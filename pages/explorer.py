@@ -13,14 +13,15 @@ import streamlit as st
 import fwp_core
 from app import export, figures, state, widgets
 from app import explorer_view as view
-from app.layout import caption, guarded
+from app.layout import caption, guarded, projecting
 from app.lessons.readout import lesson_readout
 from app.page_tables import EXPLORER, EXPLORER_VIEWS
 from app.player import smooth_player
 from app.stepper import follow_url, play_settings, play_tick, step_controls
 
 st.title("Explorer")
-st.caption("Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
+st.caption("Step through the sequence: ← / → keys, the buttons, the scrubber or Play." if projecting() else
+           "Pick a rule and a sequence in the sidebar, then step through it: ← / → keys, the buttons, the scrubber or Play.")
 for warning in EXPLORER.warnings(st.session_state, st.query_params.to_dict()):
     st.warning(warning)
 

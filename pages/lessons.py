@@ -15,7 +15,9 @@ st.markdown(
     "programmers. A lesson drives the app: each step sets a page to a view, says what to look at, and every number in its "
     "text is computed from what is on screen. The lesson player sits at the top of the sidebar (**Previous / Next**); "
     "explore freely and press **Return to step** to come back. A *lesson link* (`?lesson=<id>&step=<k>&class=1`) opens a "
-    "step with the page's own controls hidden, for projecting."
+    "step for projecting: the page's own controls hidden (except the one a step asks you to move), the page scrolled to "
+    "what the step points at, PageDown / PageUp (a presenter's clicker) for Next / Previous, and *Large text* in the "
+    "panel (`&big=1`). Light or dark: the ⋮ menu at the top right."
 )
 try:
     all_ = lessons.all_lessons()
