@@ -144,15 +144,19 @@ def forms_outputs_figure(outputs: dict[str, np.ndarray], zmax: float, titles: di
     """The outputs Y (T × d_v) of each form side by side on one colour range (traces named after the forms; subplot
     titles "Y from the <title>" with ``titles[name]`` where given, else "Y from the <name> form")."""
     names = list(outputs)
-    heads = [f"Y from the {(titles or {}).get(n, f'{n} form')}" for n in names]
+    # three or four panels share a row: each title on two lines, or neighbours run into each other
+    sep = "<br>" if len(names) > 2 else " "
+    heads = [f"Y from the{sep}{(titles or {}).get(n, f'{n} form')}" for n in names]
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=heads, horizontal_spacing=0.05 if len(names) < 4 else 0.04)
     for c, name in enumerate(names, start=1):
         fig.add_trace(_heat(outputs[name], name, hover=name + ": y_%{y}[%{x}] = %{z:.6f}<extra></extra>",
                             y=np.arange(1, outputs[name].shape[0] + 1)), 1, c)
-        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        # the rows are the same tokens in every panel: their numbers once, at the left (not inside the panel before)
+        fig.update_yaxes(autorange="reversed", showticklabels=c == 1, row=1, col=c)
         fig.update_xaxes(title_text="value dim →", row=1, col=c)
     fig.update_yaxes(title_text="token t ↓", row=1, col=1)
-    fig.update_layout(**_coloraxis(zmax, "y"), height=380, margin=dict(l=50, r=20, t=40, b=40), font=FONT)
+    fig.update_layout(**_coloraxis(zmax, "y"), height=380 + 16 * (sep == "<br>"),
+                      margin=dict(l=50, r=20, t=56 if sep == "<br>" else 40, b=40), font=FONT)
     return fig
 
 
@@ -210,13 +214,16 @@ def values_figure(values: dict[str, np.ndarray], zmax: float) -> go.Figure:
     """Per-token vectors (T × d_v each, e.g. V and the pseudo-values U) side by side on one colour range; traces named
     ``values`` and ``pseudo_values``. Rows are tokens t (row 1 at the top)."""
     names = list(values)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.12)
+    # narrow panels (the page draws this beside its text): each title on two lines, one x-axis title under both
+    heads = ["<br>".join(t.rsplit(" ", 1)) for t in names]
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=heads, horizontal_spacing=0.16)
     for c, title in enumerate(names, start=1):
         z = values[title]
         name = "pseudo_values" if "pseudo" in title else "values"
         fig.add_trace(_heat(z, name, y=np.arange(1, z.shape[0] + 1), hover=name + "[%{y}, %{x}] = %{z:.4f}<extra></extra>"), 1, c)
-        fig.update_yaxes(autorange="reversed", row=1, col=c)
-        fig.update_xaxes(title_text="value dim →", row=1, col=c)
+        fig.update_yaxes(autorange="reversed", showticklabels=c == 1, row=1, col=c)  # the same tokens: numbered once
     fig.update_yaxes(title_text="token t ↓", row=1, col=1)
-    fig.update_layout(**_coloraxis(zmax, "value"), height=380, margin=dict(l=50, r=20, t=50, b=40), font=FONT)
+    fig.add_annotation(text="value dim →", xref="paper", yref="paper", x=0.5, y=0, yshift=-24, showarrow=False,
+                       yanchor="top")
+    fig.update_layout(**_coloraxis(zmax, "value"), height=380, margin=dict(l=50, r=20, t=56, b=50), font=FONT)
     return fig
