@@ -3,7 +3,7 @@
 Every step of every lesson, walked with Next (one page load per lesson): the outlined view is on screen without anyone scrolling,
 no button label, metric or formula is cut, and the page shows no error. A lesson step's URL after "Show me"
 reproduces on reload what was on screen (the chart's value, the URL's and the panel's agree), a step done by hand
-counts, and PageDown / PageUp (what a presenter's clicker sends) are Next / Previous."""
+counts, PageDown / PageUp (what a presenter's clicker sends) are Next / Previous, and Large text is larger."""
 
 from __future__ import annotations
 
@@ -177,4 +177,10 @@ def test_a_step_done_by_hand_counts_and_page_keys_turn_the_pages(server, project
     wait_step(page, 1, 6)
     assert url_params(page)["step"] == ["1"]
     assert re.search(r"Step 1 of 6", panel(page))
+    # Large text, for the back of the room: into the URL (&big=1), and the lesson's text is larger
+    size = "() => parseFloat(getComputedStyle(document.querySelector('.st-key-lesson_panel [data-testid=stMarkdownContainer] p')).fontSize)"
+    before = page.evaluate(size)
+    page.locator(".st-key-lesson_big label").click()
+    page.wait_for_function(f"() => ({size})() > {before} + 1", timeout=WAIT_MS)
+    assert url_params(page).get("big") == ["1"]
     assert errors_on(page) == []
