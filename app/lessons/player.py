@@ -154,7 +154,8 @@ _UNCUT = "{white-space: normal; overflow: visible; text-overflow: clip;}"
 # a lesson's page, in either mode: metric labels and values, button labels and page links wrap instead of being cut
 _LESSON_CSS = (
     ".st-key-lesson_panel {order: -1;}",
-    ".st-key-lesson_view {display: none;}",
+    # the panel's style and view script: nothing to see, and no gap (their layout wrapper goes too)
+    "[data-testid='stLayoutWrapper']:has(> .st-key-lesson_tools), .st-key-lesson_tools {display: none;}",
     # a wide sidebar for the lesson's text where the screen has room; at 1024 px the page needs the room more
     f"@media (min-width: 1280px) {{{_SIDEBAR} {{min-width: 380px;}}}}",
     f"{_MAIN} [data-testid='stMetricLabel'] :is(.stMarkdownEllipsis, p) {_UNCUT}",
@@ -186,7 +187,7 @@ _BIG_CSS = (
 )
 
 
-def _css(class_mode: bool, look_at: str | None, big: bool, controls: tuple[str, ...]) -> None:
+def _css(class_mode: bool, look_at: str | None, big: bool, controls: tuple[str, ...]) -> str:
     """The panel on top of the sidebar, the outline of the step's view, labels and buttons that wrap instead of being
     cut; in projection mode the page's own sidebar controls hidden (except ``controls``, the ones the step's "try this"
     uses), a compact header and page, larger chart tick labels; ``big``: larger text and chart labels."""
@@ -204,7 +205,7 @@ def _css(class_mode: bool, look_at: str | None, big: bool, controls: tuple[str, 
         rules.append(f"{_MAIN} .js-plotly-plot .main-svg :is(.xtick, .ytick) text {{font-size: {15 if big else 13}px !important;}}")
         if big:
             rules += _BIG_CSS
-    st.html("<style>" + "\n".join(rules) + "</style>")
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 _MISSING = object()
@@ -297,14 +298,35 @@ def lesson_panel(page: Any) -> None:
         ss[APPLIED] = (lid, k, "try" if tried else "step")
         ss.pop("_lesson_pending", None)
     on_page = step.page == here
-    _css(class_mode, step.look_at if on_page else None, big and class_mode, _sidebar_controls(step) if on_page else ())
-    _draw_panel(lesson, k, step, here, class_mode, big)
+    css = _css(class_mode, step.look_at if on_page else None, big and class_mode, _sidebar_controls(step) if on_page else ())
+    _draw_panel(lesson, k, step, here, class_mode, big, css)
 
 
-def _draw_panel(lesson: Lesson, k: int, step: Step, here: str, class_mode: bool, big: bool) -> None:
+def _view_data(lesson: Lesson, k: int, step: Step, here: str, class_mode: bool) -> dict[str, Any]:
+    """What the view script needs: the outlined view, the step's token, and the step parameter to watch (t, cmp_t,
+    lang_t: changed in fragment runs, which do not redraw the panel) with the values where the panel's words change."""
+    on_page = step.page == here
+    watch = None
+    step_key = STEP_KEYS.get(step.page)
+    if on_page and step_key:
+        marks = sorted({str(p[step_key]) for p in (step.params, step.try_params()) if step_key in p})
+        shown = _live(step_key)
+        if marks and shown is not _MISSING:
+            watch = {"name": step_key, "marks": marks, "shown": str(shown)}
+    applied = st.session_state.get(APPLIED)
+    return {"key": step.look_at if on_page else "", "fit": class_mode, "watch": watch,
+            "token": f"{lesson.id}/{k}/{here}/{applied[2] if applied else ''}"}
+
+
+def _draw_panel(lesson: Lesson, k: int, step: Step, here: str, class_mode: bool, big: bool, css: str) -> None:
     n = len(lesson.steps)
     ss = st.session_state
     with st.sidebar.container(key="lesson_panel", border=True):
+        # the panel's style and its view script, first and inside the panel: a style-only st.html would go to the page's
+        # event container, shared with other style elements (the readout's, in a fragment); here it is the panel's own
+        with st.container(key="lesson_tools"):
+            st.html(css + '<span class="fwp-lesson-style"></span>')
+            _view(key="lesson_view", data=_view_data(lesson, k, step, here, class_mode), on_sync_change=_noop)
         st.markdown(f"**:material/school: Lesson · {lesson.title}**")
         st.progress(k / n, text=f"Step {k} of {n}: {step.title}")
         c1, c2 = st.columns(2)
@@ -359,14 +381,3 @@ def _draw_panel(lesson: Lesson, k: int, step: Step, here: str, class_mode: bool,
                       help="Larger text and chart labels, for the back of the room (&big=1 in the URL).")
             st.caption("PageDown / PageUp: next / previous step. Light or dark theme: the ⋮ menu, top right.")
         st.button("Exit lesson", key="lesson_exit", on_click=_exit, width="stretch")
-        watch = None
-        step_key = STEP_KEYS.get(step.page)
-        if on_page and step_key:
-            marks = sorted({str(p[step_key]) for p in (step.params, step.try_params()) if step_key in p})
-            shown = _live(step_key)
-            if marks and shown is not _MISSING:
-                watch = {"name": step_key, "marks": marks, "shown": str(shown)}
-        applied = ss.get(APPLIED)
-        _view(key="lesson_view", data={"key": step.look_at if on_page else "", "fit": class_mode, "watch": watch,
-                                       "token": f"{lesson.id}/{k}/{here}/{applied[2] if applied else ''}"},
-              on_sync_change=_noop)

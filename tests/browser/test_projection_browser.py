@@ -110,11 +110,15 @@ def test_every_step_shows_its_view_uncut(server, projector, lesson_id: str) -> N
                     if page.locator(f".st-key-{step.look_at}").count() else
                     f"{where}: the page has no element keyed {step.look_at!r} to outline (a view must be a keyed "
                     "container: st.dataframe's key, for one, adds no st-key class)")
-        problems += [f"{where}: cut: {c}" for c in page.evaluate(CUT)]
+        cut = page.evaluate(CUT)
+        if cut:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"projection_{lesson_id}_{k}_cut.png"))
+        problems += [f"{where}: cut: {c}" for c in cut]
         problems += [f"{where}: error: {e}" for e in errors_on(page)]
         if not ("class=1" in page.url and f"step={k}" in page.url):
             problems.append(f"{where}: the URL is {page.url}")
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_a_lesson_url_after_show_me_reproduces_the_screen_on_reload(server, projector) -> None:
