@@ -82,7 +82,22 @@ PAGES: tuple[PageSpec, ...] = (
 
 # Chart labels in the page's text colour: the light or dark theme's ink, which the theme menu (⋮) can switch while a
 # page is open (the self-styled charts take their ink at their last run). Hover labels keep plotly's contrast.
-APP_CSS = "[data-testid='stMain'] .js-plotly-plot .main-svg text:not(.hoverlayer *) {fill: currentColor !important;}"
+_UNCUT = "{white-space: normal; overflow: visible; text-overflow: clip;}"
+APP_CSS = "\n".join((
+    # chart text takes the theme's ink, so self-styled charts stay readable after a theme switch
+    "[data-testid='stMain'] .js-plotly-plot .main-svg text:not(.hoverlayer *) {fill: currentColor !important;}",
+    # metric labels and values, button labels and page links wrap instead of being cut (a 1024-px projector)
+    f"[data-testid='stMain'] [data-testid='stMetricLabel'] :is(.stMarkdownEllipsis, p) {_UNCUT}",
+    f"[data-testid='stMain'] [data-testid='stMetricValue'] :is(div, p) {_UNCUT}",
+    f"[data-testid='stMain'] [data-testid='stPageLink'] :is(span, p, div) {_UNCUT}",
+    "button .stMarkdownEllipsis, button .stMarkdownEllipsis p {white-space: normal; overflow: visible; text-overflow: clip; "
+    "line-height: 1.2; overflow-wrap: normal; word-break: normal;}",
+    "button[data-testid^='stBaseButton'] {height: auto; min-height: 2.5rem;}",
+    # below 1280 px the buttons' key hints give their room to the labels (the page's caption names the keys)
+    "@media (max-width: 1279px) {[data-testid='stMain'] button kbd {display: none;}}",
+    # a display formula wider than its column scrolls instead of being cut
+    "[data-testid='stMain'] .katex-display {overflow-x: auto; overflow-y: hidden; padding-bottom: 0.2rem;}",
+))
 
 
 def app_style() -> None:

@@ -95,7 +95,7 @@ if models:
     st.plotly_chart(figures.curves_figure({r: list(m.history) for r, m in models.items()}, bigram if text is None else None),
                     key="lang_curves", config=figures.CHART_CONFIG)
     bits = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(table, width="stretch", key="lang_table", column_config={
+    st.container(key="lang_table").dataframe(table, width="stretch", column_config={
         "held-out bits/char": bits, "training time (s)": st.column_config.NumberColumn(format="%.0f"),
         "first occurrence": st.column_config.NumberColumn(format="%.3f", help=f"bits per character on the first occurrence of a word that comes again within the model's {cfg.context}-character context"),
         "second occurrence": st.column_config.NumberColumn(format="%.3f", help="bits per character on its second occurrence: what remembering the first buys")})

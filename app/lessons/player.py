@@ -150,20 +150,13 @@ def _exit() -> None:
 
 _SIDEBAR = "section[data-testid='stSidebar']"
 _MAIN = "[data-testid='stMain']"
-_UNCUT = "{white-space: normal; overflow: visible; text-overflow: clip;}"
-# a lesson's page, in either mode: metric labels and values, button labels and page links wrap instead of being cut
+# a lesson's page, in either mode (labels, values and buttons wrap instead of being cut on every page: app.layout.APP_CSS)
 _LESSON_CSS = (
     ".st-key-lesson_panel {order: -1;}",
     # the panel's style and view script: nothing to see, and no gap (their layout wrapper goes too)
     "[data-testid='stLayoutWrapper']:has(> .st-key-lesson_tools), .st-key-lesson_tools {display: none;}",
     # a wide sidebar for the lesson's text where the screen has room; at 1024 px the page needs the room more
     f"@media (min-width: 1280px) {{{_SIDEBAR} {{min-width: 380px;}}}}",
-    f"{_MAIN} [data-testid='stMetricLabel'] :is(.stMarkdownEllipsis, p) {_UNCUT}",
-    f"{_MAIN} [data-testid='stMetricValue'] :is(div, p) {_UNCUT}",
-    f"{_MAIN} [data-testid='stPageLink'] :is(span, p, div) {_UNCUT}",
-    "button .stMarkdownEllipsis, button .stMarkdownEllipsis p {white-space: normal; overflow: visible; text-overflow: clip; "
-    "line-height: 1.2; overflow-wrap: normal; word-break: normal;}",
-    "button[data-testid^='stBaseButton'] {height: auto; min-height: 2.5rem;}",
     ".st-key-lesson_prev button, .st-key-lesson_next button {padding-left: 0.4rem; padding-right: 0.4rem;}",
 )
 _PROJECTION_CSS = (

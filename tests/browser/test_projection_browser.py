@@ -77,11 +77,7 @@ def url_params(page) -> dict[str, list[str]]:
 
 
 # Known defects, each failing its lesson until fixed (strict: the fix turns the mark into a failure, so it goes too)
-KNOWN = {
-    "8-language": "the Language page's table (look_at lang_table, steps 2-4) is an st.dataframe, whose key adds no "
-                  ".st-key-lang_table class: nothing is outlined or steered to. Fix in pages/language.py: draw it inside "
-                  "st.container(key='lang_table')",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("lesson_id", [
