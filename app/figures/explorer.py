@@ -281,16 +281,20 @@ def smooth_playback_figure(weights: np.ndarray, updates: np.ndarray, zmax: float
 
 def write_read_figure(W: np.ndarray, key: np.ndarray, value: np.ndarray, read: np.ndarray, zmax: float) -> go.Figure:
     """Home page: the memory after the writes, the query key, and the value read back beside the stored one."""
-    fig = make_subplots(rows=1, cols=3, column_widths=[0.56, 0.17, 0.27], horizontal_spacing=0.12,
-                        subplot_titles=("W after 6 writes", "key k₃", "v₃ and W k₃"))
+    # titles on two lines and tick labels only on W: the chart stays legible in a narrow column (a 1024-px projector)
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.56, 0.17, 0.27], horizontal_spacing=0.08,
+                        subplot_titles=("W after<br>6 writes", "key<br>k₃", "v₃ and<br>W k₃"))
     fig.add_trace(_heat(W, "W"), 1, 1)
     fig.add_trace(_heat(key[:, None], "key", x=["k₃"]), 1, 2)
     fig.add_trace(_heat(np.stack([value, read], axis=1), "values", x=["v₃", "W k₃"]), 1, 3)
     for c in (1, 2, 3):
         fig.update_yaxes(autorange="reversed", row=1, col=c)
     fig.update_yaxes(title_text="value dim ↓", row=1, col=1)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)
+    fig.update_yaxes(showticklabels=False, row=1, col=3)
     fig.update_xaxes(title_text="key dim →", row=1, col=1)
-    fig.update_layout(**_coloraxis(zmax, "value"), height=320, margin=dict(l=50, r=20, t=40, b=40), font=FONT)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(**_coloraxis(zmax, "value"), height=340, margin=dict(l=50, r=20, t=60, b=40), font=FONT)
     return fig
 
 
