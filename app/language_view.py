@@ -150,7 +150,7 @@ def reading_row(m: Model, chars: str, t: int) -> None:
         c2.caption(f"{r} has no parallel form, so no attention row: its read is W_t φ(q_t) alone.")
     if rd.traces is not None:
         W = rd.traces[-1].weights[0, t].numpy()
-        c3.plotly_chart(figures.memory_figure(W, f"fast weights W_{t} (last layer, head 1)"), key=f"lang_mem_{r}",
+        c3.plotly_chart(figures.memory_figure(W, f"fast weights W_{t}"), key=f"lang_mem_{r}",
                         config=figures.CHART_CONFIG)
     else:
         c3.caption("Softmax attention keeps every key and value so far instead of a fixed-size W.")

@@ -132,7 +132,8 @@ def stepper() -> None:
             view.reading_row(m, chars, t)
     caption("Left: the five likeliest next characters (dark: the one that comes). Middle: the last layer's attention row at "
             "t, averaged over heads — how much each earlier character's value adds to the read (for delta-type rules: its "
-            "weight on the pseudo-values U, the corrected writes). Right: one head's fast weights after character t.")
+            "weight on the pseudo-values U, the corrected writes). Right: the last layer's first head's fast weights after "
+            "character t.")
 
 
 stepper()

@@ -57,7 +57,7 @@ def retrieval_figure(row: np.ndarray, chars: str, t: int) -> go.Figure:
     fig = go.Figure(go.Bar(x=x, y=np.asarray(row[:t], dtype=float), marker=dict(color="#2471a3"), name="weight",
                            customdata=[shown_char(c) for c in chars[:t]],
                            hovertemplate="character %{x} (%{customdata}): %{y:.3f}<extra></extra>"))
-    ticks = x if t <= 24 else x[:: -(-t // 24)]  # at most 24 labels
+    ticks = x if t <= 12 else x[:: -(-t // 12)]  # at most 12 labels
     fig.update_layout(height=220, margin=dict(l=40, r=10, t=30, b=40), font=FONT, title=dict(text="what the read retrieves", x=0),
                       xaxis=dict(tickmode="array", tickvals=ticks, ticktext=[shown_char(chars[i - 1]) for i in ticks],
                                  title="earlier characters"), yaxis=dict(title="weight"))
