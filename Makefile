@@ -36,9 +36,11 @@ test-fast: $(VENV)/.dev
 bench: $(VENV)/.dev
 	PYTHONPATH=$(CURDIR) $(PY) benchmarks/run_all.py
 
-# Retrain the programmers the Programmer page shows on arrival (fwp_core/programmer/pretrained/).
+# Retrain what the Programmer and Language pages show on arrival (fwp_core/{programmer,language}/pretrained/;
+# the language models take a few minutes each on a CPU). Regenerate the README tables after.
 pretrain: $(VENV)/.installed
 	PYTHONPATH=$(CURDIR) $(PY) -m fwp_core.programmer.pretrain
+	PYTHONPATH=$(CURDIR) $(PY) -m fwp_core.language.pretrain
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

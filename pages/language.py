@@ -21,7 +21,8 @@ cfg = lm.make_config(lm.SOFTMAX)  # the sizes every model here shares (its mixer
 st.markdown(
     "Every sequence elsewhere in the app is synthetic. Here each rule is the token mixer of a small character-level "
     f"language model (embedding → {cfg.n_layers} fast-weight layers of {cfg.n_heads} heads whose q, k, v and β are learned "
-    "projections of the input, a learned linear programmer → MLP → next-character readout; it reads "
+    "projections of the input, a learned linear programmer, with keys and values scaled to unit length for every rule → "
+    "MLP → next-character readout; it reads "
     f"{cfg.context} characters at a time), trained on real prose: the documentation of "
     f"{len(lm.MODULES)} Python standard-library modules ({info.get('corpus', {}).get('chars', 0):,} characters, a tenth held "
     "out). A model is as good as the **bits per character** it spends on held-out text"
