@@ -8,13 +8,13 @@ torch.float16)`` halves the file (the shipped models); ``load`` always returns f
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import torch
 
+from ..weights_io import read_weights_only
 from .model import CharModel, LanguageConfig
 
 FORMAT = "fwp_core.language"
@@ -36,28 +36,7 @@ def save(model: CharModel, path: str | os.PathLike | BinaryIO, *, dtype: torch.d
 
 
 def _read(source: Any) -> Any:
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
-        if not os.path.isfile(source):
-            raise ValueError(f"no language model file at {os.fspath(source)!r}")
-        if os.path.getsize(source) > MAX_FILE_BYTES:
-            raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; it is not a language model file")
-        with open(source, "rb") as fh:
-            data = fh.read()
-    elif hasattr(source, "read"):
-        data = source.read(MAX_FILE_BYTES + 1)
-        if not isinstance(data, (bytes, bytearray)):
-            raise ValueError("the file object must be opened in binary mode")
-    else:
-        raise ValueError(f"load takes a path, bytes or a binary file object, got {type(source).__name__}")
-    if not data or len(data) > MAX_FILE_BYTES:
-        raise ValueError("the file is empty or too large; it is not a language model file")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to unpickle safely means "not our file"
-        raise ValueError(f"not a readable language model file ({type(exc).__name__}); save one with "
-                         "fwp_core.language.save") from exc
+    return read_weights_only(source, what="language model file", max_bytes=MAX_FILE_BYTES, saver="fwp_core.language.save")
 
 
 def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> CharModel:

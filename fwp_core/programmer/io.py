@@ -8,13 +8,13 @@ shapes, non-finite numbers) raises ValueError.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import torch
 
+from ..weights_io import read_weights_only
 from .models import FastWeightProgrammer, ProgrammerConfig
 
 FORMAT = "fwp_core.programmer"
@@ -36,30 +36,8 @@ def save(model: FastWeightProgrammer, path: str | os.PathLike | BinaryIO) -> Non
     torch.save(payload, path)
 
 
-def _read(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> Any:
-    if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
-        if not os.path.isfile(source):
-            raise ValueError(f"no programmer file at {os.fspath(source)!r}")
-        if os.path.getsize(source) > MAX_FILE_BYTES:
-            raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; it is not a programmer file")
-        with open(source, "rb") as fh:
-            data = fh.read()
-    elif hasattr(source, "read"):
-        data = source.read(MAX_FILE_BYTES + 1)
-        if not isinstance(data, (bytes, bytearray)):
-            raise ValueError("the file object must be opened in binary mode")
-    else:
-        raise ValueError(f"load takes a path, bytes or a binary file object, got {type(source).__name__}")
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; it is not a programmer file")
-    if not data:
-        raise ValueError("the file is empty; it is not a programmer file")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to unpickle safely means "not our file"
-        raise ValueError(f"not a readable programmer file ({type(exc).__name__}); save one with fwp_core.programmer.save") from exc
+def _read(source: Any) -> Any:
+    return read_weights_only(source, what="programmer file", max_bytes=MAX_FILE_BYTES, saver="fwp_core.programmer.save")
 
 
 def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> FastWeightProgrammer:
