@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import torch
 
-from ..weights_io import read_weights_only
+from ..weights_io import read_model_file
 from .model import CharModel, LanguageConfig
 
 FORMAT = "fwp_core.language"
@@ -35,19 +35,10 @@ def save(model: CharModel, path: str | os.PathLike | BinaryIO, *, dtype: torch.d
     torch.save(payload, path)
 
 
-def _read(source: Any) -> Any:
-    return read_weights_only(source, what="language model file", max_bytes=MAX_FILE_BYTES, saver="fwp_core.language.save")
-
-
 def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> CharModel:
     """Read a model written by ``save``; returns it in eval mode on the CPU, float32. ValueError otherwise."""
-    obj = _read(source)
-    if not isinstance(obj, Mapping) or obj.get("format") != FORMAT:
-        raise ValueError(f"not a language model file: expected a dict with format {FORMAT!r}")
-    if obj.get("version") != VERSION:
-        raise ValueError(f"unsupported language model file version {obj.get('version')!r}; this version reads {VERSION}")
-    if set(obj) != {"format", "version", "config", "state_dict"}:
-        raise ValueError(f"language model file has unexpected entries {sorted(map(str, obj))}")
+    obj = read_model_file(source, what="language model file", fmt=FORMAT, version=VERSION, max_bytes=MAX_FILE_BYTES,
+                          saver="fwp_core.language.save")
     try:
         config = LanguageConfig.from_dict(obj["config"])
     except ValueError as exc:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import torch
 
-from ..weights_io import read_weights_only
+from ..weights_io import read_model_file
 from .models import FastWeightProgrammer, ProgrammerConfig
 
 FORMAT = "fwp_core.programmer"
@@ -36,21 +36,12 @@ def save(model: FastWeightProgrammer, path: str | os.PathLike | BinaryIO) -> Non
     torch.save(payload, path)
 
 
-def _read(source: Any) -> Any:
-    return read_weights_only(source, what="programmer file", max_bytes=MAX_FILE_BYTES, saver="fwp_core.programmer.save")
-
-
 def load(source: str | os.PathLike | bytes | bytearray | BinaryIO) -> FastWeightProgrammer:
     """Read a programmer written by ``save`` (a path, the file's bytes, or a binary file object).
 
     Returns the model in eval mode on the CPU. Raises ValueError for anything else."""
-    obj = _read(source)
-    if not isinstance(obj, Mapping) or obj.get("format") != FORMAT:
-        raise ValueError(f"not a programmer file: expected a dict with format {FORMAT!r}")
-    if obj.get("version") != VERSION:
-        raise ValueError(f"unsupported programmer file version {obj.get('version')!r}; this version reads {VERSION}")
-    if set(obj) != {"format", "version", "config", "state_dict"}:
-        raise ValueError(f"programmer file has unexpected entries {sorted(map(str, obj))}")
+    obj = read_model_file(source, what="programmer file", fmt=FORMAT, version=VERSION, max_bytes=MAX_FILE_BYTES,
+                          saver="fwp_core.programmer.save")
     try:
         config = ProgrammerConfig.from_dict(obj["config"])
     except ValueError as exc:
